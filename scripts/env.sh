@@ -1,0 +1,8 @@
+# Shared settings for Folio's scripts (sourced, not run).
+# Build artefacts live outside the work tree so CI runs and later sessions reuse them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/folio/target}"
+export FOLIO_MODELS_DIR="${FOLIO_MODELS_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/folio/models}"
+# Folio never downloads at run time; tell every library that might try.
+export HF_HUB_OFFLINE=1
+export HF_HUB_DISABLE_TELEMETRY=1
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

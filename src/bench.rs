@@ -1,0 +1,422 @@
+//! `folio bench ingest`: extraction, embedding, end-to-end ingest and search figures on a
+//! folder of PDFs, measured in one run on a scratch library.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::chunk::{chunk_page, ChunkSizes};
+use crate::embed::{Embedder, MiniLmEmbedder, MINILM_DIR};
+use crate::error::{Error, Result};
+use crate::extract::{extract_pdf, ExtractLimits};
+use crate::library::{Access, Library, LibraryPaths};
+use crate::retrieve::{SearchMode, SearchOptions};
+use crate::system::peak_rss_bytes;
+
+#[derive(Debug, Clone)]
+pub struct IngestBenchOptions {
+    pub models: PathBuf,
+    /// Questions to search for (plain lines, or JSONL with a `question` field).
+    pub queries: Option<PathBuf>,
+    pub searches: usize,
+    /// Chunks embedded in the embedding-only measurement.
+    pub embed_sample: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rate {
+    pub items: u64,
+    pub seconds: f64,
+    pub per_second: f64,
+}
+
+impl Rate {
+    fn new(items: u64, seconds: f64) -> Self {
+        Rate {
+            items,
+            seconds,
+            per_second: items as f64 / seconds.max(1e-9),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestBenchReport {
+    pub files: usize,
+    pub pages: u64,
+    /// Pages extracted and normalised per second (both readers as needed), one file at a time.
+    pub extraction: Rate,
+    /// Chunks embedded per second, embedding alone.
+    pub embedding: Rate,
+    /// Pages per second for `add` of the whole folder, vectors included.
+    pub end_to_end_pages: Rate,
+    /// Chunks per second for `add` of the whole folder, vectors included.
+    pub end_to_end_chunks: Rate,
+    /// End-to-end chunk rate over embedding-only chunk rate (target ≥ 0.8).
+    pub end_to_end_over_embedding: f64,
+    pub peak_rss_bytes: Option<u64>,
+    pub search_queries: usize,
+    pub search_p50_ms: f64,
+    pub search_p95_ms: f64,
+    pub threads: usize,
+}
+
+impl IngestBenchReport {
+    pub fn to_table(&self) -> String {
+        let rss = self.peak_rss_bytes.map_or("n/a".to_string(), |b| {
+            format!("{:.0} MiB", b as f64 / 1048576.0)
+        });
+        format!(
+            "files {} · pages {} · threads {}\n\
+             {:<34} {:>10.1} pages/s  ({} pages in {:.1}s)\n\
+             {:<34} {:>10.1} chunks/s ({} chunks in {:.1}s)\n\
+             {:<34} {:>10.1} pages/s  ({:.1}s)\n\
+             {:<34} {:>10.1} chunks/s (ratio to embedding alone {:.2})\n\
+             {:<34} {:>10}\n\
+             {:<34} {:>10.1} ms p50, {:.1} ms p95 over {} queries\n",
+            self.files,
+            self.pages,
+            self.threads,
+            "extraction alone",
+            self.extraction.per_second,
+            self.extraction.items,
+            self.extraction.seconds,
+            "embedding alone",
+            self.embedding.per_second,
+            self.embedding.items,
+            self.embedding.seconds,
+            "end-to-end ingest",
+            self.end_to_end_pages.per_second,
+            self.end_to_end_pages.seconds,
+            "end-to-end ingest",
+            self.end_to_end_chunks.per_second,
+            self.end_to_end_over_embedding,
+            "peak RSS",
+            rss,
+            "hybrid search",
+            self.search_p50_ms,
+            self.search_p95_ms,
+            self.search_queries,
+        )
+    }
+}
+
+fn pdfs_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("pdf")))
+        .collect();
+    files.sort();
+    files
+}
+
+fn read_queries(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| {
+                    v.get("question")
+                        .and_then(|q| q.as_str())
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| line.to_string())
+        })
+        .collect())
+}
+
+/// Queries made of a few words from the chunks themselves, spread over the corpus.
+fn queries_from_chunks(chunks: &[String], count: usize) -> Vec<String> {
+    let step = (chunks.len() / count.max(1)).max(1);
+    chunks
+        .iter()
+        .step_by(step)
+        .filter_map(|text| {
+            let words: Vec<&str> = text
+                .split_whitespace()
+                .filter(|w| w.len() > 3)
+                .take(6)
+                .collect();
+            (words.len() >= 3).then(|| words.join(" "))
+        })
+        .take(count)
+        .collect()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBenchReport> {
+    let files = pdfs_in(dir);
+    if files.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "no .pdf files under {}",
+            dir.display()
+        )));
+    }
+
+    // 1. Extraction alone (reading, both readers as needed, normalisation, chunking).
+    let started = Instant::now();
+    let mut pages = 0u64;
+    let mut chunk_texts = Vec::new();
+    for file in &files {
+        let Ok(bytes) = std::fs::read(file) else {
+            continue;
+        };
+        if let Ok(extraction) =
+            extract_pdf(std::sync::Arc::new(bytes), None, ExtractLimits::default()).await
+        {
+            pages += extraction.pages.len() as u64;
+            for (i, text) in extraction.pages.iter().enumerate() {
+                chunk_texts.extend(
+                    chunk_page(text, i as u32 + 1, ChunkSizes::default())
+                        .into_iter()
+                        .map(|c| c.text),
+                );
+            }
+        }
+    }
+    let extraction = Rate::new(pages, started.elapsed().as_secs_f64());
+
+    // 2. Embedding alone, in the rounds ingestion uses.
+    let embedder = MiniLmEmbedder::load(&options.models.join(MINILM_DIR))?;
+    let sample: Vec<&str> = chunk_texts
+        .iter()
+        .take(options.embed_sample)
+        .map(String::as_str)
+        .collect();
+    let started = Instant::now();
+    for round in sample.chunks(64) {
+        embedder.embed(round)?;
+    }
+    let embedding = Rate::new(sample.len() as u64, started.elapsed().as_secs_f64());
+    drop(embedder);
+
+    // 3. End to end into a scratch library.
+    let scratch = std::env::temp_dir().join(format!("folio-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let paths = LibraryPaths {
+        root: scratch.clone(),
+        models: options.models.clone(),
+    };
+    let mut library = Library::open(paths, Access::Write).await?;
+    let started = Instant::now();
+    let report = library
+        .add(
+            &[dir.to_path_buf()],
+            &crate::ingest::AddOptions::default(),
+            &|_| {},
+        )
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let e2e_pages = report
+        .files
+        .iter()
+        .filter(|f| f.outcome.is_added())
+        .map(|f| f.pages as u64)
+        .sum();
+    let e2e_chunks = report
+        .files
+        .iter()
+        .filter(|f| f.outcome.is_added())
+        .map(|f| f.chunks as u64)
+        .sum();
+    let end_to_end_pages = Rate::new(e2e_pages, seconds);
+    let end_to_end_chunks = Rate::new(e2e_chunks, seconds);
+    let peak = peak_rss_bytes();
+
+    // 4. Hybrid search latency (model warm, as in an interactive session).
+    let mut queries = match &options.queries {
+        Some(path) => read_queries(path)?,
+        None => queries_from_chunks(&chunk_texts, options.searches),
+    };
+    if queries.is_empty() {
+        queries.push("document".into());
+    }
+    let search_options = SearchOptions {
+        mode: SearchMode::Hybrid,
+        k: 10,
+        scope: None,
+    };
+    library.search(&queries[0], search_options).await?;
+    let mut latencies = Vec::with_capacity(options.searches);
+    for query in queries.iter().cycle().take(options.searches) {
+        let started = Instant::now();
+        library.search(query, search_options).await?;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    latencies.sort_by(f64::total_cmp);
+    library.close().await;
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    Ok(IngestBenchReport {
+        files: files.len(),
+        pages,
+        end_to_end_over_embedding: end_to_end_chunks.per_second / embedding.per_second.max(1e-9),
+        extraction,
+        embedding,
+        end_to_end_pages,
+        end_to_end_chunks,
+        peak_rss_bytes: peak,
+        search_queries: latencies.len(),
+        search_p50_ms: percentile(&latencies, 0.5),
+        search_p95_ms: percentile(&latencies, 0.95),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    })
+}
+
+/// One question of a QA set with page-level gold (`../shared/eval/*/qa.jsonl`).
+#[derive(Debug, Clone, serde::Deserialize)]
+struct QaRecord {
+    id: String,
+    question: String,
+    #[serde(default)]
+    evidence: Vec<Evidence>,
+    #[serde(default = "answerable_default")]
+    answerable: bool,
+}
+
+fn answerable_default() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Evidence {
+    doc: String,
+    page: i64,
+}
+
+/// Page-level retrieval quality of one search mode.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeQuality {
+    pub mode: SearchMode,
+    pub recall_at_1: f64,
+    pub recall_at_5: f64,
+    pub recall_at_10: f64,
+    pub mrr: f64,
+    /// Questions with no gold page in the top 10.
+    pub misses: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RetrievalReport {
+    pub questions: usize,
+    pub modes: Vec<ModeQuality>,
+}
+
+impl RetrievalReport {
+    pub fn to_table(&self) -> String {
+        let mut out = format!(
+            "{} answerable questions, page-level gold\n{:<8} {:>9} {:>9} {:>10} {:>6}\n",
+            self.questions, "mode", "recall@1", "recall@5", "recall@10", "MRR"
+        );
+        for m in &self.modes {
+            out.push_str(&format!(
+                "{:<8} {:>9.3} {:>9.3} {:>10.3} {:>6.3}\n",
+                format!("{:?}", m.mode).to_lowercase(),
+                m.recall_at_1,
+                m.recall_at_5,
+                m.recall_at_10,
+                m.mrr
+            ));
+        }
+        for m in &self.modes {
+            out.push_str(&format!(
+                "misses@10 {:?}: {}\n",
+                m.mode,
+                if m.misses.is_empty() {
+                    "none".to_string()
+                } else {
+                    m.misses.join(", ")
+                }
+            ));
+        }
+        out
+    }
+}
+
+/// Ingests `pdfs` into `library` (unchanged files are skipped, so a kept library is reused) and
+/// measures page recall@k and MRR of each search mode on the answerable questions of `qa`.
+pub async fn retrieval(library: &mut Library, pdfs: &Path, qa: &Path) -> Result<RetrievalReport> {
+    library
+        .add(
+            &[pdfs.to_path_buf()],
+            &crate::ingest::AddOptions::default(),
+            &|_| {},
+        )
+        .await?;
+    let text = std::fs::read_to_string(qa).map_err(|e| Error::io(qa, e))?;
+    let records: Vec<QaRecord> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l)
+                .map_err(|e| Error::InvalidInput(format!("{}: {e}", qa.display())))
+        })
+        .collect::<Result<_>>()?;
+    let questions: Vec<&QaRecord> = records
+        .iter()
+        .filter(|r| r.answerable && !r.evidence.is_empty())
+        .collect();
+    let mut modes = Vec::new();
+    for mode in [SearchMode::Keyword, SearchMode::Vector, SearchMode::Hybrid] {
+        let (mut at1, mut at5, mut at10, mut reciprocal) = (0.0, 0.0, 0.0, 0.0);
+        let mut misses = Vec::new();
+        for record in &questions {
+            let results = library
+                .search(
+                    &record.question,
+                    SearchOptions {
+                        mode,
+                        k: 10,
+                        scope: None,
+                    },
+                )
+                .await?;
+            let rank = results.hits.iter().position(|hit| {
+                let name = Path::new(&hit.chunk.file)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned());
+                record
+                    .evidence
+                    .iter()
+                    .any(|e| Some(&e.doc) == name.as_ref() && e.page == hit.chunk.page)
+            });
+            match rank {
+                Some(r) => {
+                    at1 += f64::from(u8::from(r < 1));
+                    at5 += f64::from(u8::from(r < 5));
+                    at10 += 1.0;
+                    reciprocal += 1.0 / (r as f64 + 1.0);
+                }
+                None => misses.push(record.id.clone()),
+            }
+        }
+        let n = questions.len().max(1) as f64;
+        modes.push(ModeQuality {
+            mode,
+            recall_at_1: at1 / n,
+            recall_at_5: at5 / n,
+            recall_at_10: at10 / n,
+            mrr: reciprocal / n,
+            misses,
+        });
+    }
+    Ok(RetrievalReport {
+        questions: questions.len(),
+        modes,
+    })
+}

@@ -1,0 +1,228 @@
+//! Splits page text into overlapping, sentence-aligned chunks that never cross a page, each
+//! with its exact char span in the page text (so a viewer can highlight it).
+
+use crate::catalog::NewChunk;
+
+/// Chunk sizes in bytes of UTF-8 text: ~900 bytes is ~200–250 word pieces of English prose
+/// (and ~300 CJK characters), inside the embedder's 256-token window.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkSizes {
+    pub target: usize,
+    pub max: usize,
+    pub overlap: usize,
+}
+
+impl Default for ChunkSizes {
+    fn default() -> Self {
+        ChunkSizes {
+            target: 900,
+            max: 1200,
+            overlap: 160,
+        }
+    }
+}
+
+/// A sentence or line: a byte range of the page text, and whether a paragraph starts with it.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    start: usize,
+    end: usize,
+    paragraph_start: bool,
+}
+
+impl Unit {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+}
+
+/// Chunks one page (1-based `page`).
+pub fn chunk_page(text: &str, page: u32, sizes: ChunkSizes) -> Vec<NewChunk> {
+    let units = split_units(text, sizes);
+    let mut chunks = Vec::new();
+    let mut first = 0; // index of the first unit of the chunk being built
+    while first < units.len() {
+        let mut last = first; // inclusive
+        while last + 1 < units.len() {
+            let next = units[last + 1];
+            let size = next.end - units[first].start;
+            let current = units[last].end - units[first].start;
+            let paragraph_break = next.paragraph_start && current * 10 >= sizes.target * 6;
+            if size > sizes.target || paragraph_break {
+                break;
+            }
+            last += 1;
+        }
+        let (start, end) = (units[first].start, units[last].end);
+        chunks.push(NewChunk {
+            page,
+            char_start: char_offset(text, start),
+            char_end: char_offset(text, end),
+            text: text[start..end].to_string(),
+        });
+        if last + 1 >= units.len() {
+            break;
+        }
+        // Start the next chunk with the trailing sentences that fit in the overlap.
+        let mut next_first = last + 1;
+        while next_first > first + 1
+            && units[last].end - units[next_first - 1].start <= sizes.overlap
+        {
+            next_first -= 1;
+        }
+        first = next_first;
+    }
+    chunks
+}
+
+fn char_offset(text: &str, byte: usize) -> u32 {
+    text[..byte].chars().count() as u32
+}
+
+/// Splits text into sentences and lines (trimmed), cutting any unit longer than `max` at
+/// whitespace so no chunk exceeds it.
+fn split_units(text: &str, sizes: ChunkSizes) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut start = 0;
+    let mut paragraph_start = true;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        let boundary = match c {
+            '\n' => true,
+            '.' | '!' | '?' => next.is_none_or(char::is_whitespace),
+            '。' | '！' | '？' => true,
+            _ => false,
+        };
+        if boundary || next.is_none() {
+            let end = i + c.len_utf8();
+            if text[start..end].trim().is_empty() {
+                paragraph_start = true; // a blank line: the next unit opens a paragraph
+            } else {
+                push_unit(text, start, end, paragraph_start, sizes, &mut units);
+                paragraph_start = false;
+            }
+            start = end;
+        }
+    }
+    units
+}
+
+fn push_unit(
+    text: &str,
+    start: usize,
+    end: usize,
+    paragraph_start: bool,
+    sizes: ChunkSizes,
+    units: &mut Vec<Unit>,
+) {
+    let slice = &text[start..end];
+    let trimmed_start = start + (slice.len() - slice.trim_start().len());
+    let trimmed_end = start + slice.trim_end().len();
+    if trimmed_start >= trimmed_end {
+        return;
+    }
+    let mut unit_start = trimmed_start;
+    let mut first = true;
+    while trimmed_end - unit_start > sizes.max {
+        let window = &text[unit_start..floor_char_boundary(text, unit_start + sizes.target)];
+        let cut = window
+            .rfind(char::is_whitespace)
+            .filter(|&c| c > 0)
+            .map(|c| unit_start + c)
+            .unwrap_or(unit_start + window.len());
+        units.push(Unit {
+            start: unit_start,
+            end: cut,
+            paragraph_start: paragraph_start && first,
+        });
+        first = false;
+        let rest = &text[cut..trimmed_end];
+        unit_start = cut + (rest.len() - rest.trim_start().len());
+    }
+    let unit = Unit {
+        start: unit_start,
+        end: trimmed_end,
+        paragraph_start: paragraph_start && first,
+    };
+    if unit.len() > 0 {
+        units.push(unit);
+    }
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    index = index.min(text.len());
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans_match(text: &str, chunks: &[NewChunk]) {
+        for chunk in chunks {
+            let by_chars: String = text
+                .chars()
+                .skip(chunk.char_start as usize)
+                .take((chunk.char_end - chunk.char_start) as usize)
+                .collect();
+            assert_eq!(by_chars, chunk.text);
+        }
+    }
+
+    #[test]
+    fn short_page_is_one_chunk() {
+        let text = "One sentence. Two sentences.";
+        let chunks = chunk_page(text, 3, ChunkSizes::default());
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].page, 3);
+        assert_eq!(chunks[0].text, text);
+    }
+
+    #[test]
+    fn long_page_splits_with_overlap_and_exact_spans() {
+        let sentence = "Ünïcode sentence number with some words in it. ";
+        let text: String = (0..80).map(|i| format!("{i} {sentence}")).collect();
+        let text = text.trim_end();
+        let sizes = ChunkSizes::default();
+        let chunks = chunk_page(text, 1, sizes);
+        assert!(chunks.len() > 3);
+        for pair in chunks.windows(2) {
+            assert!(pair[1].char_start < pair[0].char_end, "chunks overlap");
+            assert!(pair[1].char_start > pair[0].char_start, "chunks advance");
+        }
+        assert!(chunks.iter().all(|c| c.text.len() <= sizes.max));
+        assert_eq!(
+            chunks.last().map(|c| c.char_end as usize),
+            Some(text.chars().count())
+        );
+        spans_match(text, &chunks);
+    }
+
+    #[test]
+    fn unbroken_text_is_cut_below_max() {
+        let text = "x".repeat(5000);
+        let chunks = chunk_page(&text, 1, ChunkSizes::default());
+        assert!(chunks.len() >= 5);
+        assert!(chunks
+            .iter()
+            .all(|c| c.text.len() <= ChunkSizes::default().max));
+        spans_match(&text, &chunks);
+    }
+
+    #[test]
+    fn cjk_text_is_split_on_full_stops() {
+        let text = "这是一个句子。".repeat(200);
+        let chunks = chunk_page(&text, 1, ChunkSizes::default());
+        assert!(chunks.len() > 1);
+        spans_match(&text, &chunks);
+    }
+
+    #[test]
+    fn empty_page_has_no_chunks() {
+        assert!(chunk_page("  \n\n ", 1, ChunkSizes::default()).is_empty());
+    }
+}

@@ -1,0 +1,230 @@
+//! BM25 keyword index (tantivy) over chunk text with English stemming. Derived from the
+//! catalog: every entry is keyed by chunk id and document id, and can be rebuilt.
+
+use std::path::Path;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::error::{Error, Result};
+
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    chunk_id: Field,
+    document_id: Field,
+    text: Field,
+}
+
+pub struct KeywordIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    writer: Option<IndexWriter>,
+}
+
+/// One keyword match: chunk id and BM25 score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeywordHit {
+    pub chunk_id: i64,
+    pub score: f32,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let id_options = NumericOptions::default().set_indexed().set_fast();
+    let chunk_id = builder.add_u64_field("chunk_id", id_options.clone());
+    let document_id = builder.add_u64_field("document_id", id_options);
+    let text_options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let text = builder.add_text_field("text", text_options);
+    (
+        builder.build(),
+        Fields {
+            chunk_id,
+            document_id,
+            text,
+        },
+    )
+}
+
+fn id_term(field: Field, id: i64) -> Term {
+    Term::from_field_u64(field, id as u64)
+}
+
+impl KeywordIndex {
+    /// Opens the index in `dir`, creating it if needed. Writing needs `writable`; a reader only
+    /// sees what writers have committed.
+    pub fn open(dir: &Path, writable: bool) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let (schema, fields) = schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| Error::KeywordIndex(tantivy::TantivyError::from(e)))?;
+        let index = Index::open_or_create(directory, schema)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let writer = if writable {
+            Some(index.writer(WRITER_MEMORY)?)
+        } else {
+            None
+        };
+        Ok(KeywordIndex {
+            index,
+            reader,
+            fields,
+            writer,
+        })
+    }
+
+    fn writer(&mut self) -> Result<&mut IndexWriter> {
+        self.writer
+            .as_mut()
+            .ok_or_else(|| Error::InvalidInput("keyword index opened read-only".into()))
+    }
+
+    /// Replaces a document's entries with the given chunks (id, page, text) and commits, so a
+    /// repeated call after a crash leaves exactly one copy.
+    pub fn replace_document(
+        &mut self,
+        document_id: i64,
+        chunks: &[(i64, i64, String)],
+    ) -> Result<()> {
+        let fields = self.fields;
+        let writer = self.writer()?;
+        writer.delete_term(id_term(fields.document_id, document_id));
+        for (chunk_id, _page, text) in chunks {
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(fields.chunk_id, *chunk_id as u64);
+            doc.add_u64(fields.document_id, document_id as u64);
+            doc.add_text(fields.text, text);
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        Ok(())
+    }
+
+    pub fn delete_document(&mut self, document_id: i64) -> Result<()> {
+        let field = self.fields.document_id;
+        let writer = self.writer()?;
+        writer.delete_term(id_term(field, document_id));
+        writer.commit()?;
+        Ok(())
+    }
+
+    pub fn clear(&mut self) -> Result<()> {
+        let writer = self.writer()?;
+        writer.delete_all_documents()?;
+        writer.commit()?;
+        Ok(())
+    }
+
+    /// Number of live entries (one per chunk).
+    pub fn len(&self) -> Result<u64> {
+        self.reader.reload()?;
+        Ok(self.reader.searcher().num_docs())
+    }
+
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// BM25 search; `scope` restricts hits to one document.
+    pub fn search(&self, query: &str, limit: usize, scope: Option<i64>) -> Result<Vec<KeywordHit>> {
+        if limit == 0 || query.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
+        // Users type questions, not query syntax: take what parses and ignore the rest.
+        let (parsed, _errors) = parser.parse_query_lenient(&sanitize_query(query));
+        let query: Box<dyn Query> = match scope {
+            Some(document_id) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, parsed),
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        id_term(self.fields.document_id, document_id),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ])),
+            None => parsed,
+        };
+        let top: Vec<(f32, DocAddress)> =
+            searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let column = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .u64("chunk_id")?;
+            if let Some(chunk_id) = column.first(address.doc_id) {
+                hits.push(KeywordHit {
+                    chunk_id: chunk_id as i64,
+                    score,
+                });
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Chunk ids indexed for one document (consistency checks).
+    pub fn chunk_ids_of(&self, document_id: i64) -> Result<Vec<i64>> {
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            id_term(self.fields.document_id, document_id),
+            IndexRecordOption::Basic,
+        );
+        let addresses = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+        let mut ids = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let column = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .u64("chunk_id")?;
+            if let Some(id) = column.first(address.doc_id) {
+                ids.push(id as i64);
+            }
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+}
+
+/// Turns free text into terms the query parser accepts: query syntax characters would make a
+/// question like `what's "net sales" (Q3)?` fail or mean something else.
+fn sanitize_query(query: &str) -> String {
+    query
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "AND" | "OR" | "NOT" | "IN"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitized_query_keeps_words_only() {
+        assert_eq!(
+            sanitize_query("what's \"net sales\" (Q3)? AND -x"),
+            "what s net sales Q3 x"
+        );
+    }
+}

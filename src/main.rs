@@ -1,0 +1,546 @@
+//! `folio`: the command-line face of the Folio core.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use folio::bench::{self, IngestBenchOptions};
+use folio::extract::ExtractLimits;
+use folio::system::{default_library_dir, default_models_dir};
+use folio::{
+    Access, AddOptions, AddReport, IngestEvent, Library, LibraryPaths, Outcome, SearchMode,
+    SearchOptions,
+};
+
+#[derive(Parser)]
+#[command(name = "folio", version, about = "Private, on-device search and answers over your PDFs", long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    location: Location,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Location {
+    /// Library folder (catalog and indexes) [default: platform data dir, e.g. ~/.local/share/folio/library]
+    #[arg(long, global = true, env = "FOLIO_HOME")]
+    library: Option<PathBuf>,
+    /// Models folder, as filled by scripts/fetch-models [default: ~/.local/share/folio/models]
+    #[arg(long, global = true, env = "FOLIO_MODELS_DIR")]
+    models: Option<PathBuf>,
+}
+
+impl Location {
+    fn paths(&self) -> LibraryPaths {
+        LibraryPaths {
+            root: self.library.clone().unwrap_or_else(default_library_dir),
+            models: self.models.clone().unwrap_or_else(default_models_dir),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add PDF files or folders (recursively) to the library
+    Add(AddArgs),
+    /// Search the library; prints cited passages
+    Search(SearchArgs),
+    /// List the documents in the library with their status
+    Docs {
+        /// Print JSON (one object per document)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a document (by id, path, file name or a unique part of its title)
+    Remove {
+        /// Document id, path, file name, or unique title fragment
+        doc: String,
+    },
+    /// Rebuild the keyword and vector indexes from the catalog
+    Reindex,
+    /// Measure performance
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Args)]
+struct AddArgs {
+    /// PDF files and folders
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Password for encrypted PDFs
+    #[arg(long)]
+    password: Option<String>,
+    /// Skip files larger than this many MiB
+    #[arg(long, default_value_t = 256)]
+    max_size_mb: u64,
+    /// Give up on a file after this many seconds per reader
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+    /// Only extract and index keywords; compute vectors later (next `add` or `reindex`)
+    #[arg(long)]
+    no_embed: bool,
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    query: String,
+    #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
+    mode: Mode,
+    /// Number of passages to show
+    #[arg(short, default_value_t = 5)]
+    k: usize,
+    /// Only search this document (id, path, file name or title fragment)
+    #[arg(long)]
+    scope: Option<String>,
+    /// Print JSON (one object per hit)
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Mode {
+    Hybrid,
+    Keyword,
+    Vector,
+}
+
+impl From<Mode> for SearchMode {
+    fn from(mode: Mode) -> Self {
+        match mode {
+            Mode::Hybrid => SearchMode::Hybrid,
+            Mode::Keyword => SearchMode::Keyword,
+            Mode::Vector => SearchMode::Vector,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Ingest a folder of PDFs into a scratch library and report extraction, embedding,
+    /// end-to-end and search figures
+    Ingest {
+        dir: PathBuf,
+        /// Search queries to time, one per line or JSONL with a "question" field [default: taken from the text]
+        #[arg(long)]
+        queries: Option<PathBuf>,
+        /// Number of search queries to time
+        #[arg(long, default_value_t = 200)]
+        searches: usize,
+        /// Embed at most this many chunks in the embedding-only measurement
+        #[arg(long, default_value_t = 512)]
+        embed_sample: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Page-level recall@k and MRR of each search mode on a QA set with gold pages
+    /// (ingests PDFS into the library first; unchanged files are skipped)
+    Retrieval {
+        /// Folder of the PDFs the questions are about
+        pdfs: PathBuf,
+        /// JSONL questions with `evidence: [{doc, page}]`
+        #[arg(long)]
+        qa: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let paths = cli.location.paths();
+    match cli.command {
+        Command::Add(args) => add(paths, args).await,
+        Command::Search(args) => search(paths, args).await,
+        Command::Docs { json } => docs(paths, json).await,
+        Command::Remove { doc } => {
+            let mut library = open(paths, Access::Write).await?;
+            let document = library.find_document(&doc).await?;
+            library.remove_document(document.id).await?;
+            println!(
+                "removed {} ({})",
+                terminal_safe(&document.title),
+                terminal_safe(&document.file)
+            );
+            library.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reindex => {
+            let mut library = open(paths, Access::Write).await?;
+            library.reindex().await?;
+            let counts = library.counts().await?;
+            println!("keyword index rebuilt: {} passages", counts.keyword_chunks);
+            let bar = embed_bar(&MultiProgress::new(), counts.pending_chunks as u64);
+            let embedded = library
+                .embed_pending(&|event| {
+                    if let IngestEvent::Embedded { chunks, .. } = event {
+                        bar.set_position(chunks);
+                    }
+                })
+                .await?;
+            bar.finish_and_clear();
+            println!("vector index rebuilt: {embedded} passages embedded");
+            library.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Ingest {
+            dir,
+            queries,
+            searches,
+            embed_sample,
+            json,
+        }) => {
+            let options = IngestBenchOptions {
+                models: paths.models.clone(),
+                queries,
+                searches,
+                embed_sample,
+            };
+            let report = bench::ingest(&dir, &options).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_table());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Retrieval { pdfs, qa, json }) => {
+            let mut library = open(paths, Access::Write).await?;
+            let report = bench::retrieval(&mut library, &pdfs, &qa).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_table());
+            }
+            library.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn open(paths: LibraryPaths, access: Access) -> Result<Library> {
+    let root = paths.root.clone();
+    let library = Library::open(paths, access)
+        .await
+        .with_context(|| format!("opening the library at {}", root.display()))?;
+    let repair = library.repair_report();
+    if !repair.is_clean() {
+        eprintln!(
+            "repaired an interrupted run: {}",
+            serde_json::to_string(&repair)?
+        );
+    }
+    Ok(library)
+}
+
+async fn add(paths: LibraryPaths, args: AddArgs) -> Result<ExitCode> {
+    let mut library = open(paths, Access::Write).await?;
+    let options = AddOptions {
+        password: args.password,
+        max_file_bytes: args.max_size_mb * 1024 * 1024,
+        limits: ExtractLimits {
+            time_limit: Duration::from_secs(args.timeout.max(1)),
+        },
+        embed: !args.no_embed,
+        ..AddOptions::default()
+    };
+    let bars = MultiProgress::new();
+    let files = bars.add(ProgressBar::new(0));
+    files.set_style(
+        ProgressStyle::with_template(
+            "{spinner} reading  [{bar:30}] {pos}/{len} files  {msg}  ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    files.enable_steady_tick(Duration::from_millis(200));
+    let embed = embed_bar(&bars, 0);
+    let started = std::time::Instant::now();
+    let pages = Mutex::new(0usize);
+    let report = library
+        .add(&args.paths, &options, &|event| match event {
+            IngestEvent::Discovered { files: n, .. } => files.set_length(n as u64),
+            IngestEvent::FileStarted { file } => files.set_message(short_name(&file)),
+            IngestEvent::FileFinished { report } => {
+                let mut total = pages.lock().unwrap_or_else(|p| p.into_inner());
+                *total += report.pages;
+                let rate = *total as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                files.inc(1);
+                files.set_message(format!("{} pages, {rate:.0} pages/s", *total));
+                if report.chunks > 0 && report.outcome.is_added() {
+                    embed.inc_length(report.chunks as u64);
+                }
+            }
+            IngestEvent::Embedded { chunks, waiting } => {
+                embed.set_length(chunks + waiting);
+                embed.set_position(chunks);
+            }
+            IngestEvent::Warning { message } => {
+                let _ = bars.println(format!("warning: {message}"));
+            }
+        })
+        .await;
+    files.finish_and_clear();
+    embed.finish_and_clear();
+    let report = report?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_add_report(&report);
+    }
+    library.close().await;
+    Ok(if report.anything_added() || report.files.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn embed_bar(bars: &MultiProgress, length: u64) -> ProgressBar {
+    let bar = bars.add(ProgressBar::new(length));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "  embedding [{bar:30}] {pos}/{len} passages  {per_sec}  ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn short_name(file: &str) -> String {
+    let name = std::path::Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.to_string());
+    terminal_safe(&name)
+}
+
+fn print_add_report(report: &AddReport) {
+    println!(
+        "{:<14} {:>6} {:>7}  {:<22} FILE",
+        "OUTCOME", "PAGES", "CHUNKS", "READER"
+    );
+    for file in &report.files {
+        let note = match &file.outcome {
+            Outcome::Duplicate { of } => format!("  (same content as {})", terminal_safe(of)),
+            Outcome::Damaged { reason } => format!("  ({})", terminal_safe(reason)),
+            Outcome::TooLarge { bytes, limit } => {
+                format!("  ({} MiB > {} MiB)", bytes >> 20, limit >> 20)
+            }
+            Outcome::Encrypted => "  (password needed: --password)".to_string(),
+            Outcome::Unreadable { reason } => format!("  ({})", terminal_safe(reason)),
+            _ if file.pages_without_text > 0 => {
+                format!("  ({} pages without text)", file.pages_without_text)
+            }
+            _ => String::new(),
+        };
+        println!(
+            "{:<14} {:>6} {:>7}  {:<22} {}{}",
+            file.outcome.label(),
+            file.pages,
+            file.chunks,
+            file.extractor,
+            terminal_safe(&file.file),
+            note
+        );
+    }
+    let mut tally: Vec<(&str, usize)> = Vec::new();
+    for file in &report.files {
+        match tally
+            .iter_mut()
+            .find(|(label, _)| *label == file.outcome.label())
+        {
+            Some((_, n)) => *n += 1,
+            None => tally.push((file.outcome.label(), 1)),
+        }
+    }
+    let summary: Vec<String> = tally
+        .iter()
+        .map(|(label, n)| format!("{n} {label}"))
+        .collect();
+    println!(
+        "\n{} files: {}. {} pages read in {:.1}s; {} passages embedded in {:.1}s.",
+        report.files.len(),
+        summary.join(", "),
+        report.pages_extracted,
+        report.extract_seconds,
+        report.chunks_embedded,
+        report.embed_seconds
+    );
+    if report.skipped_non_pdf > 0 {
+        println!(
+            "{} files in the folders were not PDFs and were skipped.",
+            report.skipped_non_pdf
+        );
+    }
+    if report.chunks_waiting_for_vectors > 0 {
+        println!(
+            "{} passages wait for vectors (keyword search already finds them); run `folio add` again or `folio reindex`.",
+            report.chunks_waiting_for_vectors
+        );
+    }
+}
+
+async fn search(paths: LibraryPaths, args: SearchArgs) -> Result<ExitCode> {
+    let library = open(paths, Access::Read).await?;
+    let scope = match &args.scope {
+        Some(key) => Some(library.find_document(key).await?.id),
+        None => None,
+    };
+    let results = library
+        .search(
+            &args.query,
+            SearchOptions {
+                mode: args.mode.into(),
+                k: args.k.max(1),
+                scope,
+            },
+        )
+        .await?;
+    if args.json {
+        let mut out = std::io::stdout().lock();
+        for hit in &results.hits {
+            writeln!(out, "{}", serde_json::to_string(hit)?)?;
+        }
+    } else {
+        for warning in &results.warnings {
+            eprintln!("note: {warning}");
+        }
+        if results.hits.is_empty() {
+            println!("No passage matches {:?}.", terminal_safe(&args.query));
+        }
+        let color = std::io::stdout().is_terminal();
+        for (i, hit) in results.hits.iter().enumerate() {
+            let file = std::path::Path::new(&hit.chunk.file)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let ranks = match (hit.keyword_rank, hit.vector_rank) {
+                (Some(k), Some(v)) => format!("keyword #{k}, vector #{v}"),
+                (Some(k), None) => format!("keyword #{k}"),
+                (None, Some(v)) => format!("vector #{v}"),
+                (None, None) => String::new(),
+            };
+            println!(
+                "[{}] {} — {}, p. {}   score {:.4} ({ranks})",
+                i + 1,
+                terminal_safe(&hit.chunk.title),
+                terminal_safe(&file),
+                hit.chunk.page,
+                hit.score
+            );
+            println!("    {}\n", snippet(&hit.chunk.text, &hit.highlights, color));
+        }
+    }
+    library.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// About 300 characters around the first match, with matches marked (bold in a terminal).
+fn snippet(text: &str, highlights: &[(usize, usize)], color: bool) -> String {
+    const WIDTH: usize = 300;
+    let chars: Vec<char> = text.chars().collect();
+    let center = highlights.first().map_or(0, |h| h.0);
+    let start = center.saturating_sub(WIDTH / 3);
+    let end = (start + WIDTH).min(chars.len());
+    let (open, close) = if color {
+        ("\x1b[1;33m", "\x1b[0m")
+    } else {
+        ("**", "**")
+    };
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut position = start;
+    for &(s, e) in highlights.iter().filter(|&&(s, e)| s >= start && e <= end) {
+        out.push_str(&terminal_safe(
+            &chars[position..s].iter().collect::<String>(),
+        ));
+        out.push_str(open);
+        out.push_str(&terminal_safe(&chars[s..e].iter().collect::<String>()));
+        out.push_str(close);
+        position = e;
+    }
+    out.push_str(&terminal_safe(
+        &chars[position..end].iter().collect::<String>(),
+    ));
+    if end < chars.len() {
+        out.push('…');
+    }
+    out.replace('\n', " ")
+}
+
+/// Text from documents may hold control characters; never let them reach the terminal raw.
+fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+async fn docs(paths: LibraryPaths, json: bool) -> Result<ExitCode> {
+    let library = open(paths, Access::Read).await?;
+    let documents = library.documents().await?;
+    if json {
+        let mut out = std::io::stdout().lock();
+        for doc in &documents {
+            writeln!(out, "{}", serde_json::to_string(doc)?)?;
+        }
+    } else if documents.is_empty() {
+        println!("The library is empty. Add PDFs with `folio add PATH...`.");
+    } else {
+        println!(
+            "{:>4}  {:<13} {:>5} {:>7} {:>8}  {:<22} FILE",
+            "ID", "STATUS", "PAGES", "CHUNKS", "VECTORS", "READER"
+        );
+        for doc in &documents {
+            println!(
+                "{:>4}  {:<13} {:>5} {:>7} {:>8}  {:<22} {}",
+                doc.id,
+                doc.status.as_str(),
+                doc.pages,
+                doc.chunks,
+                doc.chunks_embedded,
+                doc.extractor,
+                terminal_safe(&doc.file)
+            );
+            for warning in &doc.warnings {
+                println!("{:>6}warning: {}", "", terminal_safe(warning));
+            }
+        }
+        let counts = library.counts().await?;
+        if counts.pending_chunks > 0 {
+            println!("\n{} passages wait for vectors.", counts.pending_chunks);
+        }
+    }
+    library.close().await;
+    Ok(ExitCode::SUCCESS)
+}

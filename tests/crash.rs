@@ -1,0 +1,107 @@
+//! Kill `folio add` at random moments; the next run must repair the library and finish it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use folio::{Access, Library};
+
+fn folio(library: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_folio"));
+    command
+        .arg("--library")
+        .arg(library)
+        .arg("--models")
+        .arg(support::models_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// A small xorshift generator: the kill moments differ per run but need no extra crate.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_ingest_is_repaired_and_completed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    let paragraph = "Quarterly field report on wetland birds. Observers counted herons, egrets and \
+                     kingfishers along the river, noting water levels, weather and nesting activity.";
+    for i in 0..12 {
+        let fact =
+            format!("Report {i} records the rare bird codename Heron{i:02}x at station {i}.");
+        let pages: Vec<Vec<&str>> = (0..6)
+            .map(|p| {
+                if p == 3 {
+                    vec![fact.as_str(), paragraph]
+                } else {
+                    vec![paragraph, paragraph, paragraph]
+                }
+            })
+            .collect();
+        support::write_pdf(&docs, &format!("report-{i:02}.pdf"), &pages);
+    }
+    let library = tmp.path().join("lib");
+    let mut seed = Instant::now().elapsed().as_nanos() as u64 | 0x9E37_79B9_7F4A_7C15;
+    let mut kills = 0;
+    for _ in 0..6 {
+        let mut child = folio(&library).arg("add").arg(&docs).spawn().unwrap();
+        let delay = Duration::from_millis(100 + next(&mut seed) % 2500);
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        // Whatever the moment, opening for writing repairs and leaves a consistent library.
+        let repaired = Library::open(support::paths(&library), Access::Write)
+            .await
+            .unwrap();
+        let state = repaired.consistency().await.unwrap();
+        assert!(
+            state.is_consistent(),
+            "after a kill at {delay:?}: {state:?}"
+        );
+        repaired.close().await;
+    }
+    assert!(kills > 0, "no run was interrupted; the test proved nothing");
+    let status = folio(&library).arg("add").arg(&docs).status().unwrap();
+    assert!(status.success());
+    let library = Library::open(support::paths(&library), Access::Read)
+        .await
+        .unwrap();
+    let state = library.consistency().await.unwrap();
+    assert!(state.is_consistent(), "{state:?}");
+    let documents = library.documents().await.unwrap();
+    assert_eq!(documents.len(), 12);
+    assert!(
+        documents
+            .iter()
+            .all(|d| d.status == folio::DocStatus::Indexed),
+        "{documents:#?}"
+    );
+    assert_eq!(state.catalog.pending_chunks, 0);
+    for i in [0, 5, 11] {
+        let hits = library
+            .search(
+                &format!("Heron{i:02}x"),
+                folio::SearchOptions {
+                    mode: folio::SearchMode::Keyword,
+                    k: 3,
+                    scope: None,
+                },
+            )
+            .await
+            .unwrap()
+            .hits;
+        assert_eq!(hits.first().map(|h| h.chunk.page), Some(4), "Heron{i:02}x");
+    }
+}

@@ -1,0 +1,295 @@
+//! The core end to end on real components: sample PDFs → SQLite catalog, tantivy and LanceDB
+//! in a temp dir, the real all-MiniLM-L6-v2 embedder.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
+mod support;
+
+use std::path::Path;
+
+use folio::{Access, AddOptions, Error, Library, Outcome, SearchMode, SearchOptions};
+use support::samples::FACTS;
+
+async fn add(library: &mut Library, paths: &[&Path]) -> folio::AddReport {
+    let paths: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
+    library
+        .add(&paths, &AddOptions::default(), &|_| {})
+        .await
+        .unwrap()
+}
+
+fn outcome_of<'a>(report: &'a folio::AddReport, name: &str) -> &'a Outcome {
+    &report
+        .files
+        .iter()
+        .find(|f| f.file.ends_with(name))
+        .unwrap_or_else(|| panic!("{name} not in report"))
+        .outcome
+}
+
+/// Top-`k` (file name, page) pairs for a query.
+async fn top(library: &Library, query: &str, mode: SearchMode, k: usize) -> Vec<(String, i64)> {
+    let results = library
+        .search(
+            query,
+            SearchOptions {
+                mode,
+                k,
+                scope: None,
+            },
+        )
+        .await
+        .unwrap();
+    results
+        .hits
+        .iter()
+        .map(|h| {
+            let name = Path::new(&h.chunk.file)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, h.chunk.page)
+        })
+        .collect()
+}
+
+async fn assert_consistent(library: &Library) {
+    let state = library.consistency().await.unwrap();
+    assert!(
+        state.is_consistent(),
+        "indexes disagree with the catalog: {state:?}"
+    );
+}
+
+#[tokio::test]
+async fn sample_facts_are_found_on_their_page_in_every_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut library = support::open_writer(tmp.path()).await;
+    let report = add(&mut library, &[&support::samples_dir()]).await;
+    assert_eq!(report.files.len(), 4);
+    assert!(
+        report.files.iter().all(|f| f.outcome == Outcome::Indexed),
+        "{:#?}",
+        report.files
+    );
+    assert_eq!(report.chunks_waiting_for_vectors, 0);
+    assert_consistent(&library).await;
+    for fact in FACTS {
+        let want = (fact.file.to_string(), fact.page);
+        for (mode, query) in [
+            (SearchMode::Keyword, fact.keyword_query),
+            (SearchMode::Vector, fact.paraphrase),
+            (SearchMode::Hybrid, fact.keyword_query),
+            (SearchMode::Hybrid, fact.paraphrase),
+        ] {
+            let hits = top(&library, query, mode, 3).await;
+            assert!(
+                hits.contains(&want),
+                "{mode:?} {query:?}: want {want:?} in top 3, got {hits:?}"
+            );
+        }
+    }
+    // Hits carry exact spans into the page text and highlight query terms.
+    let results = library
+        .search(
+            "error code E17",
+            SearchOptions {
+                mode: SearchMode::Keyword,
+                k: 1,
+                scope: None,
+            },
+        )
+        .await
+        .unwrap();
+    let hit = &results.hits[0];
+    let page = library
+        .catalog()
+        .page_text(hit.chunk.document_id, hit.chunk.page)
+        .await
+        .unwrap()
+        .unwrap();
+    let span: String = page
+        .chars()
+        .skip(hit.chunk.char_start as usize)
+        .take((hit.chunk.char_end - hit.chunk.char_start) as usize)
+        .collect();
+    assert_eq!(span, hit.chunk.text);
+    assert!(!hit.highlights.is_empty());
+}
+
+#[tokio::test]
+async fn readding_is_a_no_op_and_a_changed_file_is_updated_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    support::write_pdf(
+        &docs,
+        "alpha.pdf",
+        &[
+            vec!["The alpha project code name is Bluefinch."],
+            vec!["Second page of alpha."],
+        ],
+    );
+    support::write_pdf(
+        &docs,
+        "beta.pdf",
+        &[vec!["The beta budget is 12,500 euros."]],
+    );
+    std::fs::write(docs.join("notes.txt"), "not a pdf").unwrap();
+    let mut library = support::open_writer(&tmp.path().join("lib")).await;
+
+    let first = add(&mut library, &[&docs]).await;
+    assert_eq!(outcome_of(&first, "alpha.pdf"), &Outcome::Indexed);
+    assert_eq!(outcome_of(&first, "beta.pdf"), &Outcome::Indexed);
+    assert_eq!(first.skipped_non_pdf, 1);
+
+    let again = add(&mut library, &[&docs]).await;
+    assert!(
+        again.files.iter().all(|f| f.outcome == Outcome::Unchanged),
+        "{:#?}",
+        again.files
+    );
+    assert_eq!(library.documents().await.unwrap().len(), 2);
+
+    // Same content under another name is a duplicate, not a second document.
+    std::fs::copy(docs.join("beta.pdf"), docs.join("beta-copy.pdf")).unwrap();
+    // A changed file replaces its old chunks.
+    support::write_pdf(
+        &docs,
+        "alpha.pdf",
+        &[vec!["The alpha project code name is now Redstart."]],
+    );
+    let changed = add(&mut library, &[&docs]).await;
+    assert_eq!(outcome_of(&changed, "alpha.pdf"), &Outcome::Updated);
+    assert_eq!(outcome_of(&changed, "beta.pdf"), &Outcome::Unchanged);
+    assert!(
+        matches!(outcome_of(&changed, "beta-copy.pdf"), Outcome::Duplicate { of } if of.ends_with("beta.pdf"))
+    );
+    assert_eq!(library.documents().await.unwrap().len(), 2);
+    assert_eq!(
+        top(&library, "Redstart", SearchMode::Keyword, 3).await,
+        vec![("alpha.pdf".to_string(), 1)]
+    );
+    assert!(top(&library, "Bluefinch", SearchMode::Keyword, 3)
+        .await
+        .is_empty());
+    assert_consistent(&library).await;
+}
+
+#[tokio::test]
+async fn removing_a_document_removes_it_from_both_indexes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut library = support::open_writer(tmp.path()).await;
+    add(&mut library, &[&support::samples_dir()]).await;
+    let doc = library
+        .find_document("northwind-travel-policy.pdf")
+        .await
+        .unwrap();
+    library.remove_document(doc.id).await.unwrap();
+    assert_consistent(&library).await;
+    for mode in [SearchMode::Keyword, SearchMode::Vector, SearchMode::Hybrid] {
+        let hits = top(&library, "daily meal allowance euros", mode, 10).await;
+        assert!(
+            hits.iter()
+                .all(|(file, _)| file != "northwind-travel-policy.pdf"),
+            "{mode:?}: {hits:?}"
+        );
+    }
+    assert!(matches!(
+        library.find_document("northwind").await,
+        Err(Error::NoSuchDocument(_))
+    ));
+}
+
+#[tokio::test]
+async fn reindex_rebuilds_both_indexes_from_the_catalog() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut library = support::open_writer(tmp.path()).await;
+    add(&mut library, &[&support::samples_dir()]).await;
+    let before = top(&library, "eyewash station", SearchMode::Hybrid, 3).await;
+    library.reindex().await.unwrap();
+    assert!(library.counts().await.unwrap().pending_chunks > 0);
+    library.embed_pending(&|_| {}).await.unwrap();
+    assert_consistent(&library).await;
+    assert_eq!(
+        top(&library, "eyewash station", SearchMode::Hybrid, 3).await,
+        before
+    );
+}
+
+#[tokio::test]
+async fn a_second_writer_is_told_the_library_is_busy_and_readers_still_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut writer = support::open_writer(tmp.path()).await;
+    add(&mut writer, &[&support::samples_dir()]).await;
+    let second = Library::open(support::paths(tmp.path()), Access::Write).await;
+    assert!(
+        matches!(second, Err(Error::Busy(_))),
+        "second writer must be refused"
+    );
+    let reader = Library::open(support::paths(tmp.path()), Access::Read)
+        .await
+        .unwrap();
+    assert!(!top(&reader, "sourdough starter", SearchMode::Keyword, 3)
+        .await
+        .is_empty());
+    drop(writer);
+    assert!(Library::open(support::paths(tmp.path()), Access::Write)
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn keyword_search_works_before_vectors_exist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut library = support::open_writer(tmp.path()).await;
+    let options = AddOptions {
+        embed: false,
+        ..AddOptions::default()
+    };
+    library
+        .add(&[support::samples_dir()], &options, &|_| {})
+        .await
+        .unwrap();
+    let counts = library.counts().await.unwrap();
+    assert_eq!(counts.embedded_chunks, 0);
+    assert!(counts.pending_chunks > 0);
+    let results = library
+        .search("daily meal allowance", SearchOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(results.mode, SearchMode::Keyword);
+    assert!(!results.warnings.is_empty());
+    assert_eq!(results.hits[0].chunk.page, 2);
+    // The next run computes the missing vectors.
+    assert!(library.embed_pending(&|_| {}).await.unwrap() as i64 == counts.pending_chunks);
+    assert_consistent(&library).await;
+}
+
+#[tokio::test]
+async fn unreadable_inputs_get_their_own_outcome() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("in put ünïcode");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("fake.pdf"), "this is plain text").unwrap();
+    let good = support::write_pdf(&docs, "good.pdf", &[vec!["Kestrel migration notes."]]);
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(docs.join("truncated.pdf"), &bytes[..40]).unwrap();
+    std::fs::create_dir(docs.join("folder.pdf")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&docs, docs.join("loop")).unwrap();
+    let mut library = support::open_writer(&tmp.path().join("lib")).await;
+    let report = add(&mut library, &[&docs, &tmp.path().join("missing.pdf")]).await;
+    assert_eq!(outcome_of(&report, "fake.pdf"), &Outcome::NotPdf);
+    assert_eq!(outcome_of(&report, "good.pdf"), &Outcome::Indexed);
+    assert!(matches!(
+        outcome_of(&report, "truncated.pdf"),
+        Outcome::Damaged { .. }
+    ));
+    assert!(matches!(
+        outcome_of(&report, "missing.pdf"),
+        Outcome::Unreadable { .. }
+    ));
+    assert!(report.anything_added());
+    assert_consistent(&library).await;
+}

@@ -7,6 +7,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::chunk::{chunk_page, ChunkSizes};
+pub use crate::embed::BATCH_SIZE;
 use crate::embed::{Embedder, MiniLmEmbedder, MINILM_DIR};
 use crate::error::{Error, Result};
 use crate::extract::{extract_pdf, ExtractLimits};
@@ -22,6 +23,8 @@ pub struct IngestBenchOptions {
     pub searches: usize,
     /// Chunks embedded in the embedding-only measurement.
     pub embed_sample: usize,
+    /// Texts per forward pass in the embedding-only measurement.
+    pub batch_size: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -192,7 +195,8 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
     let extraction = Rate::new(pages, started.elapsed().as_secs_f64());
 
     // 2. Embedding alone, in the rounds ingestion uses.
-    let embedder = MiniLmEmbedder::load(&options.models.join(MINILM_DIR))?;
+    let embedder =
+        MiniLmEmbedder::load(&options.models.join(MINILM_DIR))?.with_batch_size(options.batch_size);
     let sample: Vec<&str> = chunk_texts
         .iter()
         .take(options.embed_sample)

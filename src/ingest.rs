@@ -353,7 +353,6 @@ impl Library {
         let (extracted, embedded) = tokio::join!(extract_stage, embed_stage);
         let (pages_extracted, extract_seconds) = extracted?;
         let (chunks_embedded, embed_seconds) = embedded?;
-        drop(indexer);
         if chunks_embedded > 0 {
             self.vectors.compact().await?;
         }

@@ -18,6 +18,11 @@ use folio::{
     SearchOptions,
 };
 
+// glibc's malloc hands the embedder's large activation buffers back to the kernel and
+// page-faults them in again on every layer (a quarter of embedding time); mimalloc reuses them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "folio", version, about = "Private, on-device search and answers over your PDFs", long_about = None)]
 struct Cli {
@@ -140,6 +145,9 @@ enum BenchCommand {
         /// Embed at most this many chunks in the embedding-only measurement
         #[arg(long, default_value_t = 512)]
         embed_sample: usize,
+        /// Texts per forward pass in the embedding-only measurement
+        #[arg(long, default_value_t = bench::BATCH_SIZE)]
+        batch: usize,
         #[arg(long)]
         json: bool,
     },
@@ -161,11 +169,25 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(code) => code,
+        // `folio search … | head` closes our stdout early: not an error worth a message.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
@@ -209,6 +231,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             queries,
             searches,
             embed_sample,
+            batch,
             json,
         }) => {
             let options = IngestBenchOptions {
@@ -216,6 +239,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 queries,
                 searches,
                 embed_sample,
+                batch_size: batch,
             };
             let report = bench::ingest(&dir, &options).await?;
             if json {
@@ -310,7 +334,10 @@ async fn add(paths: LibraryPaths, args: AddArgs) -> Result<ExitCode> {
         print_add_report(&report);
     }
     library.close().await;
-    Ok(if report.anything_added() || report.files.is_empty() {
+    if report.files.is_empty() {
+        eprintln!("No PDF files found in the given paths.");
+    }
+    Ok(if report.anything_added() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -381,8 +408,8 @@ fn print_add_report(report: &AddReport) {
         .map(|(label, n)| format!("{n} {label}"))
         .collect();
     println!(
-        "\n{} files: {}. {} pages read in {:.1}s; {} passages embedded in {:.1}s.",
-        report.files.len(),
+        "\n{}: {}. {} pages read in {:.1}s; {} passages embedded in {:.1}s.",
+        plural(report.files.len(), "file", "files"),
         summary.join(", "),
         report.pages_extracted,
         report.extract_seconds,
@@ -404,6 +431,7 @@ fn print_add_report(report: &AddReport) {
 }
 
 async fn search(paths: LibraryPaths, args: SearchArgs) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
     let library = open(paths, Access::Read).await?;
     let scope = match &args.scope {
         Some(key) => Some(library.find_document(key).await?.id),
@@ -420,7 +448,6 @@ async fn search(paths: LibraryPaths, args: SearchArgs) -> Result<ExitCode> {
         )
         .await?;
     if args.json {
-        let mut out = std::io::stdout().lock();
         for hit in &results.hits {
             writeln!(out, "{}", serde_json::to_string(hit)?)?;
         }
@@ -429,7 +456,7 @@ async fn search(paths: LibraryPaths, args: SearchArgs) -> Result<ExitCode> {
             eprintln!("note: {warning}");
         }
         if results.hits.is_empty() {
-            println!("No passage matches {:?}.", terminal_safe(&args.query));
+            writeln!(out, "No passage matches {:?}.", terminal_safe(&args.query))?;
         }
         let color = std::io::stdout().is_terminal();
         for (i, hit) in results.hits.iter().enumerate() {
@@ -443,15 +470,20 @@ async fn search(paths: LibraryPaths, args: SearchArgs) -> Result<ExitCode> {
                 (None, Some(v)) => format!("vector #{v}"),
                 (None, None) => String::new(),
             };
-            println!(
+            writeln!(
+                out,
                 "[{}] {} — {}, p. {}   score {:.4} ({ranks})",
                 i + 1,
                 terminal_safe(&hit.chunk.title),
                 terminal_safe(&file),
                 hit.chunk.page,
                 hit.score
-            );
-            println!("    {}\n", snippet(&hit.chunk.text, &hit.highlights, color));
+            )?;
+            writeln!(
+                out,
+                "    {}\n",
+                snippet(&hit.chunk.text, &hit.highlights, color)
+            )?;
         }
     }
     library.close().await;
@@ -507,22 +539,27 @@ fn terminal_safe(text: &str) -> String {
 }
 
 async fn docs(paths: LibraryPaths, json: bool) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
     let library = open(paths, Access::Read).await?;
     let documents = library.documents().await?;
     if json {
-        let mut out = std::io::stdout().lock();
         for doc in &documents {
             writeln!(out, "{}", serde_json::to_string(doc)?)?;
         }
     } else if documents.is_empty() {
-        println!("The library is empty. Add PDFs with `folio add PATH...`.");
+        writeln!(
+            out,
+            "The library is empty. Add PDFs with `folio add PATH...`."
+        )?;
     } else {
-        println!(
+        writeln!(
+            out,
             "{:>4}  {:<13} {:>5} {:>7} {:>8}  {:<22} FILE",
             "ID", "STATUS", "PAGES", "CHUNKS", "VECTORS", "READER"
-        );
+        )?;
         for doc in &documents {
-            println!(
+            writeln!(
+                out,
                 "{:>4}  {:<13} {:>5} {:>7} {:>8}  {:<22} {}",
                 doc.id,
                 doc.status.as_str(),
@@ -531,14 +568,18 @@ async fn docs(paths: LibraryPaths, json: bool) -> Result<ExitCode> {
                 doc.chunks_embedded,
                 doc.extractor,
                 terminal_safe(&doc.file)
-            );
+            )?;
             for warning in &doc.warnings {
-                println!("{:>6}warning: {}", "", terminal_safe(warning));
+                writeln!(out, "{:>6}warning: {}", "", terminal_safe(warning))?;
             }
         }
         let counts = library.counts().await?;
         if counts.pending_chunks > 0 {
-            println!("\n{} passages wait for vectors.", counts.pending_chunks);
+            writeln!(
+                out,
+                "\n{} passages wait for vectors.",
+                counts.pending_chunks
+            )?;
         }
     }
     library.close().await;

@@ -62,6 +62,9 @@ pub struct SearchResults {
     pub warnings: Vec<String>,
 }
 
+/// A chunk's fused score and its 1-based rank in the keyword and vector lists.
+type Fused = (f32, Option<usize>, Option<usize>);
+
 impl Library {
     pub async fn search(&self, query: &str, options: SearchOptions) -> Result<SearchResults> {
         let counts = self.counts().await?;
@@ -99,7 +102,7 @@ impl Library {
         };
 
         // Fuse: each list contributes 1/(k + rank) per chunk; single-mode keeps its own score.
-        let mut fused: HashMap<i64, (f32, Option<usize>, Option<usize>)> = HashMap::new();
+        let mut fused: HashMap<i64, Fused> = HashMap::new();
         for (rank, hit) in keyword_hits.iter().enumerate() {
             let entry = fused.entry(hit.chunk_id).or_insert((0.0, None, None));
             entry.0 += match mode {
@@ -116,8 +119,7 @@ impl Library {
             };
             entry.2.get_or_insert(rank + 1);
         }
-        let mut ranked: Vec<(i64, (f32, Option<usize>, Option<usize>))> =
-            fused.into_iter().collect();
+        let mut ranked: Vec<(i64, Fused)> = fused.into_iter().collect();
         ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
         // Resolve a few more than k: chunks of documents removed meanwhile are skipped.
         ranked.truncate(options.k * 2 + 10);

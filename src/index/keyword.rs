@@ -1,4 +1,4 @@
-//! BM25 keyword index (tantivy) over chunk text with English stemming. Derived from the
+//! BM25 keyword index (tantivy) over chunk text: English stemming, CJK bigrams. Derived from the
 //! catalog: every entry is keyed by chunk id and document id, and can be rebuilt.
 
 use std::path::Path;
@@ -10,6 +10,7 @@ use tantivy::schema::{
 };
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+use super::tokenizer::{text_analyzer, TEXT_ANALYZER};
 use crate::error::{Error, Result};
 
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
@@ -42,7 +43,7 @@ fn schema() -> (Schema, Fields) {
     let document_id = builder.add_u64_field("document_id", id_options);
     let text_options = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("en_stem")
+            .set_tokenizer(TEXT_ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let text = builder.add_text_field("text", text_options);
@@ -69,6 +70,7 @@ impl KeywordIndex {
         let directory = tantivy::directory::MmapDirectory::open(dir)
             .map_err(|e| Error::KeywordIndex(tantivy::TantivyError::from(e)))?;
         let index = Index::open_or_create(directory, schema)?;
+        index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

@@ -2,6 +2,7 @@
 //! the catalog at any time (`Library::reindex`).
 
 pub mod keyword;
+pub mod tokenizer;
 pub mod vector;
 
 pub use keyword::{KeywordHit, KeywordIndex};

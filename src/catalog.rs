@@ -144,6 +144,10 @@ pub struct CatalogCounts {
     pub pending_chunks: i64,
 }
 
+/// What both indexes see of a chunk: its document's title as a header line, then its text.
+/// A passage rarely names its document ("net sales rose 8%"), while questions do.
+const INDEXED_TEXT: &str = "d.title || char(10) || c.text";
+
 const DOC_COLUMNS: &str =
     "d.id, d.path, d.sha256, d.title, d.page_count, d.size_bytes, d.mtime_ns, d.status, \
      d.extractor, d.pages_without_text, d.warnings, \
@@ -323,16 +327,14 @@ impl Catalog {
             .collect()
     }
 
-    /// Up to `limit` chunks (id, document id, text) of keyword-searchable documents that still
-    /// need a vector, oldest first.
+    /// Up to `limit` chunks (id, document id, indexed text) of keyword-searchable documents that
+    /// still need a vector, oldest first.
     pub async fn chunks_awaiting_vectors(&self, limit: i64) -> Result<Vec<(i64, i64, String)>> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.document_id, c.text FROM chunks c JOIN documents d ON d.id = c.document_id \
-             WHERE c.embedded = 0 AND d.status = 'searchable' ORDER BY c.id LIMIT ?",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT c.id, c.document_id, {INDEXED_TEXT} FROM chunks c JOIN documents d ON d.id = c.document_id \
+             WHERE c.embedded = 0 AND d.status = 'searchable' ORDER BY c.id LIMIT ?"
+        );
+        let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect()

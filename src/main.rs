@@ -417,9 +417,15 @@ fn print_add_report(report: &AddReport) {
         report.embed_seconds
     );
     if report.skipped_non_pdf > 0 {
+        let n = report.skipped_non_pdf;
+        let verb = if n == 1 {
+            "was not a PDF"
+        } else {
+            "were not PDFs"
+        };
         println!(
-            "{} files in the folders were not PDFs and were skipped.",
-            report.skipped_non_pdf
+            "{} in the folders {verb}; skipped.",
+            plural(n, "file", "files")
         );
     }
     if report.chunks_waiting_for_vectors > 0 {

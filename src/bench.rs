@@ -12,7 +12,7 @@ use crate::embed::{Embedder, MiniLmEmbedder, MINILM_DIR};
 use crate::error::{Error, Result};
 use crate::extract::{extract_pdf, ExtractLimits};
 use crate::library::{Access, Library, LibraryPaths};
-use crate::retrieve::{SearchMode, SearchOptions};
+use crate::retrieve::{SearchMode, SearchOptions, SearchTimings};
 use crate::system::peak_rss_bytes;
 
 #[derive(Debug, Clone)]
@@ -62,6 +62,8 @@ pub struct IngestBenchReport {
     pub search_queries: usize,
     pub search_p50_ms: f64,
     pub search_p95_ms: f64,
+    /// Mean time per search stage.
+    pub search_stages_mean: SearchTimings,
     pub threads: usize,
 }
 
@@ -77,7 +79,8 @@ impl IngestBenchReport {
              {:<34} {:>10.1} pages/s  ({:.1}s)\n\
              {:<34} {:>10.1} chunks/s (ratio to embedding alone {:.2})\n\
              {:<34} {:>10}\n\
-             {:<34} {:>10.1} ms p50, {:.1} ms p95 over {} queries\n",
+             {:<34} {:>10.1} ms p50, {:.1} ms p95 over {} queries\n\
+             {:<34} keyword {:.1} ms, query embedding {:.1} ms, vector {:.1} ms, catalog {:.1} ms\n",
             self.files,
             self.pages,
             self.threads,
@@ -101,6 +104,11 @@ impl IngestBenchReport {
             self.search_p50_ms,
             self.search_p95_ms,
             self.search_queries,
+            "  mean per stage",
+            self.search_stages_mean.keyword_ms,
+            self.search_stages_mean.query_embedding_ms,
+            self.search_stages_mean.vector_ms,
+            self.search_stages_mean.catalog_ms,
         )
     }
 }
@@ -257,11 +265,25 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
     };
     library.search(&queries[0], search_options).await?;
     let mut latencies = Vec::with_capacity(options.searches);
+    let mut stages = SearchTimings::default();
     for query in queries.iter().cycle().take(options.searches) {
         let started = Instant::now();
-        library.search(query, search_options).await?;
+        let t = library.search(query, search_options).await?.timings;
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        stages.keyword_ms += t.keyword_ms;
+        stages.query_embedding_ms += t.query_embedding_ms;
+        stages.vector_ms += t.vector_ms;
+        stages.catalog_ms += t.catalog_ms;
+        stages.total_ms += t.total_ms;
     }
+    let n = latencies.len().max(1) as f64;
+    let search_stages_mean = SearchTimings {
+        keyword_ms: stages.keyword_ms / n,
+        query_embedding_ms: stages.query_embedding_ms / n,
+        vector_ms: stages.vector_ms / n,
+        catalog_ms: stages.catalog_ms / n,
+        total_ms: stages.total_ms / n,
+    };
     latencies.sort_by(f64::total_cmp);
     library.close().await;
     let _ = std::fs::remove_dir_all(&scratch);
@@ -278,6 +300,7 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
         search_queries: latencies.len(),
         search_p50_ms: percentile(&latencies, 0.5),
         search_p95_ms: percentile(&latencies, 0.95),
+        search_stages_mean,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     })
 }

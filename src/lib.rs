@@ -20,4 +20,4 @@ pub use catalog::{ChunkRecord, DocStatus, Document};
 pub use error::{Error, Result};
 pub use ingest::{AddOptions, AddReport, FileReport, IngestEvent, Outcome};
 pub use library::{Access, Consistency, Library, LibraryPaths, RepairReport};
-pub use retrieve::{SearchHit, SearchMode, SearchOptions, SearchResults};
+pub use retrieve::{SearchHit, SearchMode, SearchOptions, SearchResults, SearchTimings};

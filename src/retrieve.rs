@@ -2,6 +2,7 @@
 //! passages (document, page, char span) through the catalog.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -60,6 +61,22 @@ pub struct SearchResults {
     /// Chunks of searchable documents whose vectors are still being computed.
     pub chunks_without_vectors: i64,
     pub warnings: Vec<String>,
+    pub timings: SearchTimings,
+}
+
+/// Where a search spent its time, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct SearchTimings {
+    pub keyword_ms: f64,
+    pub query_embedding_ms: f64,
+    pub vector_ms: f64,
+    /// Counting pending vectors and resolving hits to passages.
+    pub catalog_ms: f64,
+    pub total_ms: f64,
+}
+
+fn elapsed_ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
 }
 
 /// A chunk's fused score and its 1-based rank in the keyword and vector lists.
@@ -67,7 +84,10 @@ type Fused = (f32, Option<usize>, Option<usize>);
 
 impl Library {
     pub async fn search(&self, query: &str, options: SearchOptions) -> Result<SearchResults> {
+        let started = Instant::now();
+        let mut timings = SearchTimings::default();
         let counts = self.counts().await?;
+        timings.catalog_ms = elapsed_ms(started);
         let mut warnings = Vec::new();
         let mut mode = options.mode;
         if counts.embedded_chunks == 0 && mode == SearchMode::Hybrid {
@@ -83,20 +103,27 @@ impl Library {
             ));
         }
         let candidates = (options.k * 5).max(50);
+        let stage = Instant::now();
         let keyword_hits = if mode != SearchMode::Vector {
             self.keyword.search(query, candidates, options.scope)?
         } else {
             Vec::new()
         };
+        timings.keyword_ms = elapsed_ms(stage);
         let vector_hits = if mode != SearchMode::Keyword && !query.trim().is_empty() {
+            let stage = Instant::now();
             let embedder = self.embedder()?;
             let text = query.to_string();
             let vector =
                 tokio::task::spawn_blocking(move || embedder.embed(&[text.as_str()])).await??;
-            match vector.first() {
+            timings.query_embedding_ms = elapsed_ms(stage);
+            let stage = Instant::now();
+            let hits = match vector.first() {
                 Some(v) => self.vectors.search(v, candidates, options.scope).await?,
                 None => Vec::new(),
-            }
+            };
+            timings.vector_ms = elapsed_ms(stage);
+            hits
         } else {
             Vec::new()
         };
@@ -124,6 +151,7 @@ impl Library {
         // Resolve a few more than k: chunks of documents removed meanwhile are skipped.
         ranked.truncate(options.k * 2 + 10);
         let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+        let stage = Instant::now();
         let mut records: HashMap<i64, ChunkRecord> = self
             .catalog
             .chunk_records(&ids)
@@ -131,6 +159,7 @@ impl Library {
             .into_iter()
             .map(|r| (r.chunk_id, r))
             .collect();
+        timings.catalog_ms += elapsed_ms(stage);
         let terms = query_terms(query);
         let hits = ranked
             .into_iter()
@@ -145,11 +174,13 @@ impl Library {
             })
             .take(options.k)
             .collect();
+        timings.total_ms = elapsed_ms(started);
         Ok(SearchResults {
             hits,
             mode,
             chunks_without_vectors: counts.pending_chunks,
             warnings,
+            timings,
         })
     }
 }

@@ -177,7 +177,7 @@ pub async fn extract_with(
             Err(e) => errors.push((name, e)),
         }
         if let Some((pages, _)) = &best {
-            if pages.iter().all(|p| page_quality(p).is_clean()) {
+            if good_enough(pages) {
                 break;
             }
         }
@@ -207,6 +207,15 @@ pub async fn extract_with(
         pages_without_text,
         warnings,
     })
+}
+
+/// Whether another reader is unlikely to do better: no page is garbled, and empty pages are
+/// few enough to be genuinely blank (books have some) rather than a sign the reader failed.
+fn good_enough(pages: &[String]) -> bool {
+    let qualities: Vec<PageQuality> = pages.iter().map(|p| page_quality(p)).collect();
+    let garbled = qualities.iter().any(|q| q.good > 0 && !q.is_clean());
+    let empty = qualities.iter().filter(|q| q.good == 0).count();
+    !garbled && empty * 10 <= pages.len() && empty < pages.len()
 }
 
 fn first_line(message: &str) -> &str {
@@ -439,6 +448,21 @@ mod tests {
         assert!(page_quality("plain readable text").is_clean());
         assert!(!page_quality("\u{E001}\u{E002}\u{E003} ab").is_clean());
         assert!(!page_quality("   ").is_clean());
+    }
+
+    #[test]
+    fn a_few_blank_pages_do_not_call_for_another_reader() {
+        let mut book: Vec<String> = (0..20).map(|i| format!("page {i} text")).collect();
+        book[7] = String::new();
+        assert!(good_enough(&book));
+        book[8] = String::new();
+        book[9] = String::new();
+        assert!(!good_enough(&book));
+        assert!(!good_enough(&[String::new()]));
+        assert!(!good_enough(&[
+            "ok".into(),
+            "\u{E001}\u{E002}\u{E003} ab".into()
+        ]));
     }
 
     #[test]

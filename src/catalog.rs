@@ -343,15 +343,7 @@ impl Catalog {
     /// Records that these chunks have their vectors, and promotes documents whose chunks all do.
     pub async fn mark_embedded(&self, chunk_ids: &[i64]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        for ids in chunk_ids.chunks(500) {
-            let mut update = QueryBuilder::new("UPDATE chunks SET embedded = 1 WHERE id IN (");
-            let mut list = update.separated(", ");
-            for id in ids {
-                list.push_bind(id);
-            }
-            update.push(")");
-            update.build().execute(&mut *tx).await?;
-        }
+        set_embedded(&mut tx, chunk_ids, true).await?;
         sqlx::query(
             "UPDATE documents SET status = 'indexed' WHERE status = 'searchable' AND NOT EXISTS \
              (SELECT 1 FROM chunks c WHERE c.document_id = documents.id AND c.embedded = 0)",
@@ -469,15 +461,7 @@ impl Catalog {
     /// Marks chunks as needing a vector again; their documents go back to `searchable`.
     pub async fn requeue_chunks(&self, chunk_ids: &[i64]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        for ids in chunk_ids.chunks(500) {
-            let mut update = QueryBuilder::new("UPDATE chunks SET embedded = 0 WHERE id IN (");
-            let mut list = update.separated(", ");
-            for id in ids {
-                list.push_bind(id);
-            }
-            update.push(")");
-            update.build().execute(&mut *tx).await?;
-        }
+        set_embedded(&mut tx, chunk_ids, false).await?;
         sqlx::query(
             "UPDATE documents SET status = 'searchable' WHERE status = 'indexed' AND EXISTS \
              (SELECT 1 FROM chunks c WHERE c.document_id = documents.id AND c.embedded = 0)",
@@ -487,4 +471,23 @@ impl Catalog {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Sets the `embedded` flag of chunks, in statements of at most 500 ids.
+async fn set_embedded(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    chunk_ids: &[i64],
+    embedded: bool,
+) -> Result<()> {
+    for ids in chunk_ids.chunks(500) {
+        let mut update = QueryBuilder::new("UPDATE chunks SET embedded = ");
+        update.push_bind(embedded).push(" WHERE id IN (");
+        let mut list = update.separated(", ");
+        for id in ids {
+            list.push_bind(id);
+        }
+        update.push(")");
+        update.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }

@@ -466,10 +466,7 @@ async fn search(paths: LibraryPaths, args: SearchArgs) -> Result<ExitCode> {
         }
         let color = std::io::stdout().is_terminal();
         for (i, hit) in results.hits.iter().enumerate() {
-            let file = std::path::Path::new(&hit.chunk.file)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let file = short_name(&hit.chunk.file);
             let ranks = match (hit.keyword_rank, hit.vector_rank) {
                 (Some(k), Some(v)) => format!("keyword #{k}, vector #{v}"),
                 (Some(k), None) => format!("keyword #{k}"),
@@ -481,7 +478,7 @@ async fn search(paths: LibraryPaths, args: SearchArgs) -> Result<ExitCode> {
                 "[{}] {} — {}, p. {}   score {:.4} ({ranks})",
                 i + 1,
                 terminal_safe(&hit.chunk.title),
-                terminal_safe(&file),
+                file,
                 hit.chunk.page,
                 hit.score
             )?;

@@ -52,9 +52,16 @@ async fn killed_ingest_is_repaired_and_completed() {
     let library = tmp.path().join("lib");
     let mut seed = Instant::now().elapsed().as_nanos() as u64 | 0x9E37_79B9_7F4A_7C15;
     let mut kills = 0;
-    for _ in 0..20 {
+    for round in 0..20 {
+        // A new file each round, so every run has work left to interrupt.
+        let extra = format!("Late report {round} mentions the bird Egret{round:02}z.");
+        support::write_pdf(
+            &docs,
+            &format!("late-{round:02}.pdf"),
+            &[vec![extra.as_str(), paragraph], vec![paragraph, paragraph]],
+        );
         let mut child = folio(&library).arg("add").arg(&docs).spawn().unwrap();
-        let delay = Duration::from_millis(100 + next(&mut seed) % 2500);
+        let delay = Duration::from_millis(100 + next(&mut seed) % 1500);
         std::thread::sleep(delay);
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
@@ -85,7 +92,7 @@ async fn killed_ingest_is_repaired_and_completed() {
     let state = library.consistency().await.unwrap();
     assert!(state.is_consistent(), "{state:?}");
     let documents = library.documents().await.unwrap();
-    assert_eq!(documents.len(), 12);
+    assert_eq!(documents.len(), 32);
     assert!(
         documents
             .iter()

@@ -148,6 +148,11 @@ pub struct CatalogCounts {
 /// A passage rarely names its document ("net sales rose 8%"), while questions do.
 const INDEXED_TEXT: &str = "d.title || char(10) || c.text";
 
+/// Chunks of searchable documents still waiting for their vector.
+const PENDING_CHUNKS: &str =
+    "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id \
+     WHERE c.embedded = 0 AND d.status = 'searchable'";
+
 const DOC_COLUMNS: &str =
     "d.id, d.path, d.sha256, d.title, d.page_count, d.size_bytes, d.mtime_ns, d.status, \
      d.extractor, d.pages_without_text, d.warnings, \
@@ -407,19 +412,24 @@ impl Catalog {
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
+    /// Chunks of searchable documents still waiting for their vector (one indexed lookup,
+    /// cheap enough to ask after every embedding round).
+    pub async fn pending_chunks(&self) -> Result<i64> {
+        let row = sqlx::query(PENDING_CHUNKS).fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+
     pub async fn counts(&self) -> Result<CatalogCounts> {
-        let row = sqlx::query(
+        let sql = format!(
             "SELECT \
                (SELECT COUNT(*) FROM documents WHERE status <> 'removing'), \
                (SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id \
                   WHERE d.status IN ('searchable', 'indexed')), \
                (SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id \
                   WHERE c.embedded = 1 AND d.status IN ('searchable', 'indexed')), \
-               (SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id \
-                  WHERE c.embedded = 0 AND d.status = 'searchable')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+               ({PENDING_CHUNKS})"
+        );
+        let row = sqlx::query(&sql).fetch_one(&self.pool).await?;
         Ok(CatalogCounts {
             documents: row.try_get(0)?,
             keyword_chunks: row.try_get(1)?,

@@ -660,11 +660,7 @@ async fn embed_queue(
         catalog.mark_embedded(&ids).await?;
         busy += round_started.elapsed();
         embedded += ids.len() as u64;
-        let waiting = catalog
-            .counts()
-            .await
-            .map(|c| c.pending_chunks)
-            .unwrap_or(0);
+        let waiting = catalog.pending_chunks().await.unwrap_or(0);
         progress(IngestEvent::Embedded {
             chunks: embedded,
             waiting: waiting.max(0) as u64,

@@ -161,7 +161,7 @@ const DOC_COLUMNS: &str =
 
 #[derive(Clone)]
 pub struct Catalog {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl Catalog {

@@ -31,6 +31,26 @@ pub enum Error {
     AmbiguousDocument(String),
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    #[error("{path} is not a usable model: {reason}")]
+    NotAModel { path: PathBuf, reason: String },
+    #[error("{path}: the model architecture {architecture:?} is not supported (supported: {supported})", supported = crate::llm::SUPPORTED_ARCHITECTURES.join(", "))]
+    UnsupportedModel { path: PathBuf, architecture: String },
+    #[error("{path} needs about {needed_mib} MiB but only {available_mib} MiB of memory is free; close other programs or choose a smaller model", needed_mib = needed >> 20, available_mib = available >> 20)]
+    ModelTooLarge {
+        path: PathBuf,
+        needed: u64,
+        available: u64,
+    },
+    #[error("could not load the model {path}: {reason}")]
+    ModelLoad { path: PathBuf, reason: String },
+    #[error("no language model installed in {0}: run `scripts/fetch-models` or `folio models add FILE.gguf`")]
+    NoModel(PathBuf),
+    #[error("no installed model is called {0:?} (see `folio models`)")]
+    NoSuchModel(String),
+    #[error("generation failed: {0}")]
+    Generation(String),
+    #[error("no conversation with id {0} (see `folio chats`)")]
+    NoSuchConversation(i64),
     #[error("a background task failed: {0}")]
     Task(String),
 }
@@ -56,6 +76,14 @@ impl Error {
             Error::NoSuchDocument(_) => "no_such_document",
             Error::AmbiguousDocument(_) => "ambiguous_document",
             Error::InvalidInput(_) => "invalid_input",
+            Error::NotAModel { .. } => "not_a_model",
+            Error::UnsupportedModel { .. } => "unsupported_model",
+            Error::ModelTooLarge { .. } => "model_too_large",
+            Error::ModelLoad { .. } => "model_load",
+            Error::NoModel(_) => "no_model",
+            Error::NoSuchModel(_) => "no_such_model",
+            Error::Generation(_) => "generation",
+            Error::NoSuchConversation(_) => "no_such_conversation",
             Error::Task(_) => "task",
         }
     }

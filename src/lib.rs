@@ -4,16 +4,23 @@
 //!
 //! The core never depends on the desktop shell; see ARCHITECTURE.md for the map.
 
+pub mod answer;
 pub mod bench;
 pub mod catalog;
 pub mod chunk;
+pub mod conversation;
 pub mod embed;
 pub mod error;
 pub mod extract;
 pub mod index;
 pub mod ingest;
 pub mod library;
+pub mod llm;
+pub mod models;
 pub mod retrieve;
+pub mod route;
+pub mod session;
+pub mod summarize;
 pub mod system;
 
 pub use catalog::{ChunkRecord, DocStatus, Document};

@@ -49,6 +49,8 @@ pub struct SearchHit {
     pub score: f32,
     pub keyword_rank: Option<usize>,
     pub vector_rank: Option<usize>,
+    /// Cosine similarity to the query, when the passage was a vector candidate.
+    pub similarity: Option<f32>,
     /// Char ranges in `text` that match query terms.
     pub highlights: Vec<(usize, usize)>,
 }
@@ -60,6 +62,9 @@ pub struct SearchResults {
     pub mode: SearchMode,
     /// Chunks of searchable documents whose vectors are still being computed.
     pub chunks_without_vectors: i64,
+    /// Best cosine similarity among the vector candidates: how close anything in the library
+    /// comes to the query's meaning (used to decide that a question is not covered).
+    pub top_similarity: Option<f32>,
     pub warnings: Vec<String>,
     pub timings: SearchTimings,
 }
@@ -79,8 +84,9 @@ fn elapsed_ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
-/// A chunk's fused score and its 1-based rank in the keyword and vector lists.
-type Fused = (f32, Option<usize>, Option<usize>);
+/// A chunk's fused score, its 1-based rank in the keyword and vector lists, and its cosine
+/// similarity when it was a vector candidate.
+type Fused = (f32, Option<usize>, Option<usize>, Option<f32>);
 
 impl Library {
     pub async fn search(&self, query: &str, options: SearchOptions) -> Result<SearchResults> {
@@ -131,7 +137,7 @@ impl Library {
         // Fuse: each list contributes 1/(k + rank) per chunk; single-mode keeps its own score.
         let mut fused: HashMap<i64, Fused> = HashMap::new();
         for (rank, hit) in keyword_hits.iter().enumerate() {
-            let entry = fused.entry(hit.chunk_id).or_insert((0.0, None, None));
+            let entry = fused.entry(hit.chunk_id).or_insert((0.0, None, None, None));
             entry.0 += match mode {
                 SearchMode::Keyword => hit.score,
                 _ => 1.0 / (RRF_K + rank as f32 + 1.0),
@@ -139,12 +145,13 @@ impl Library {
             entry.1.get_or_insert(rank + 1);
         }
         for (rank, hit) in vector_hits.iter().enumerate() {
-            let entry = fused.entry(hit.chunk_id).or_insert((0.0, None, None));
+            let entry = fused.entry(hit.chunk_id).or_insert((0.0, None, None, None));
             entry.0 += match mode {
                 SearchMode::Vector => hit.similarity,
                 _ => 1.0 / (RRF_K + rank as f32 + 1.0),
             };
             entry.2.get_or_insert(rank + 1);
+            entry.3.get_or_insert(hit.similarity);
         }
         let mut ranked: Vec<(i64, Fused)> = fused.into_iter().collect();
         ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
@@ -163,13 +170,14 @@ impl Library {
         let terms = query_terms(query);
         let hits = ranked
             .into_iter()
-            .filter_map(|(id, (score, keyword_rank, vector_rank))| {
+            .filter_map(|(id, (score, keyword_rank, vector_rank, similarity))| {
                 records.remove(&id).map(|chunk| SearchHit {
                     highlights: highlight(&chunk.text, &terms),
                     chunk,
                     score,
                     keyword_rank,
                     vector_rank,
+                    similarity,
                 })
             })
             .take(options.k)
@@ -179,6 +187,7 @@ impl Library {
             hits,
             mode,
             chunks_without_vectors: counts.pending_chunks,
+            top_similarity: vector_hits.iter().map(|h| h.similarity).reduce(f32::max),
             warnings,
             timings,
         })

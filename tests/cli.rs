@@ -3,8 +3,9 @@
 
 mod support;
 
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn folio(library: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_folio"))
@@ -33,6 +34,14 @@ fn every_command_has_help() {
         vec!["reindex"],
         vec!["bench", "ingest"],
         vec!["bench", "retrieval"],
+        vec!["bench", "models"],
+        vec!["ask"],
+        vec!["chat"],
+        vec!["chats"],
+        vec!["chats", "export"],
+        vec!["models"],
+        vec!["models", "add"],
+        vec!["summarize"],
     ] {
         let mut args = command.clone();
         args.push("--help");
@@ -130,4 +139,120 @@ fn add_fails_only_when_nothing_could_be_added() {
         ],
     );
     assert!(mixed.status.success(), "{}", stdout(&mixed));
+}
+
+const TINY: &str = "SmolLM2-135M-Instruct.Q4_1";
+
+/// `folio chat` with `input` typed at its prompt.
+fn chat(library: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .arg("--library")
+        .arg(library)
+        .arg("--models")
+        .arg(support::models_dir())
+        .arg("chat")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn ask_json_and_conversations_that_persist_across_processes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let library = tmp.path().join("lib");
+    let samples = support::samples_dir();
+    assert!(folio(&library, &["add", samples.to_str().unwrap()])
+        .status
+        .success());
+
+    let out = folio(
+        &library,
+        &[
+            "ask",
+            "How many kilograms does the SX-400 weigh?",
+            "--model",
+            TINY,
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["model"], TINY);
+    assert_eq!(answer["abstained"], false);
+    assert!(answer["text"].as_str().is_some_and(|t| !t.is_empty()));
+    for source in answer["sources"].as_array().unwrap() {
+        assert!(source["file"].as_str().unwrap().ends_with(".pdf"));
+        assert!(source["page"].as_i64().unwrap() >= 1);
+        assert!(source["char_end"].as_i64() > source["char_start"].as_i64());
+    }
+    for field in [
+        "retrieval_ms",
+        "time_to_first_token_ms",
+        "decode_tokens_per_second",
+    ] {
+        assert!(
+            answer["timings"][field].as_f64().is_some(),
+            "timings.{field}"
+        );
+    }
+    let empty = folio(&library, &["ask", "  "]);
+    assert!(!empty.status.success());
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("empty"));
+
+    // A conversation in one process...
+    let first = chat(
+        &library,
+        &["--model", TINY],
+        "What is the daily meal allowance within the European Union?\n/quit\n",
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(stdout(&first).contains("saved"), "{}", stdout(&first));
+    // ... is listed, resumed and exported by others.
+    let listed: Vec<serde_json::Value> = stdout(&folio(&library, &["chats", "list", "--json"]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["messages"], 2);
+    let id = listed[0]["id"].as_i64().unwrap().to_string();
+    let resumed = chat(
+        &library,
+        &["--model", TINY, "--resume", &id],
+        "And outside the EU?\n",
+    );
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let listed = stdout(&folio(&library, &["chats", "list", "--json"]));
+    assert!(listed.contains("\"messages\":4"), "{listed}");
+    let markdown = stdout(&folio(&library, &["chats", "export", &id]));
+    assert!(
+        markdown.contains("## Q: What is the daily meal allowance"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("## Q: And outside the EU?"), "{markdown}");
+    assert!(folio(&library, &["chats", "delete", &id]).status.success());
+    assert!(stdout(&folio(&library, &["chats", "list", "--json"]))
+        .trim()
+        .is_empty());
 }

@@ -15,6 +15,8 @@ use crate::library::{Access, Library, LibraryPaths};
 use crate::retrieve::{SearchMode, SearchOptions, SearchTimings};
 use crate::system::peak_rss_bytes;
 
+pub mod models;
+
 #[derive(Debug, Clone)]
 pub struct IngestBenchOptions {
     pub models: PathBuf,
@@ -307,13 +309,30 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
 
 /// One question of a QA set with page-level gold (`../shared/eval/*/qa.jsonl`).
 #[derive(Debug, Clone, serde::Deserialize)]
-struct QaRecord {
-    id: String,
-    question: String,
+pub(crate) struct QaRecord {
     #[serde(default)]
-    evidence: Vec<Evidence>,
+    pub id: String,
+    pub question: String,
+    /// The expected answer, when known (its figures count as evidence on any page).
+    #[serde(default)]
+    pub answer: Option<String>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
     #[serde(default = "answerable_default")]
-    answerable: bool,
+    pub answerable: bool,
+}
+
+/// Reads a JSONL question file (blank lines skipped).
+pub(crate) fn read_qa(path: &Path) -> Result<Vec<QaRecord>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .map_err(|e| Error::InvalidInput(format!("{} line {}: {e}", path.display(), i + 1)))
+        })
+        .collect()
 }
 
 fn answerable_default() -> bool {
@@ -321,9 +340,9 @@ fn answerable_default() -> bool {
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
-struct Evidence {
-    doc: String,
-    page: i64,
+pub(crate) struct Evidence {
+    pub doc: String,
+    pub page: i64,
 }
 
 /// Page-level retrieval quality of one search mode.
@@ -385,15 +404,7 @@ pub async fn retrieval(library: &mut Library, pdfs: &Path, qa: &Path) -> Result<
             &|_| {},
         )
         .await?;
-    let text = std::fs::read_to_string(qa).map_err(|e| Error::io(qa, e))?;
-    let records: Vec<QaRecord> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str(l)
-                .map_err(|e| Error::InvalidInput(format!("{}: {e}", qa.display())))
-        })
-        .collect::<Result<_>>()?;
+    let records = read_qa(qa)?;
     let questions: Vec<&QaRecord> = records
         .iter()
         .filter(|r| r.answerable && !r.evidence.is_empty())

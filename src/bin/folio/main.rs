@@ -9,6 +9,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use terminal::{plural, short_name, snippet, terminal_safe};
+
+mod assistant;
+mod terminal;
 
 use folio::bench::{self, IngestBenchOptions};
 use folio::extract::ExtractLimits;
@@ -70,6 +74,20 @@ enum Command {
     },
     /// Rebuild the keyword and vector indexes from the catalog
     Reindex,
+    /// Answer a question from your documents with a local model, citing pages
+    Ask(assistant::AskArgs),
+    /// Chat with your documents (multi-turn; conversations are saved)
+    Chat(assistant::ChatArgs),
+    /// Stored conversations: list, export, rename, delete
+    #[command(subcommand)]
+    Chats(assistant::ChatsCommand),
+    /// Summarize a whole document with citations (map-reduce over its passages)
+    Summarize(assistant::SummarizeArgs),
+    /// Installed language models: list, import a GGUF, choose default and larger model
+    Models {
+        #[command(subcommand)]
+        command: Option<assistant::ModelsCommand>,
+    },
     /// Measure performance
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -151,6 +169,24 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run a question set through each installed model over the library: time to first token,
+    /// prefill and decode speed, peak memory, answers citing a gold page, abstentions
+    Models {
+        /// JSONL: question, optional answer, evidence [{doc, page}], answerable
+        #[arg(long)]
+        questions: PathBuf,
+        /// Add these PDFs to the library first (unchanged files are skipped)
+        #[arg(long)]
+        pdfs: Option<PathBuf>,
+        /// Only these models (names from `folio models`), comma-separated [default: all]
+        #[arg(long, value_delimiter = ',')]
+        model: Vec<String>,
+        /// Only the first N questions
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Page-level recall@k and MRR of each search mode on a QA set with gold pages
     /// (ingests PDFS into the library first; unchanged files are skipped)
     Retrieval {
@@ -164,10 +200,21 @@ enum BenchCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before any thread exists: the environment is not safe to change later.
+    folio::system::set_offline_environment();
     let cli = Cli::parse();
-    match run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(code) => code,
         // `folio search … | head` closes our stdout early: not an error worth a message.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -186,16 +233,20 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 async fn run(cli: Cli) -> Result<ExitCode> {
     let paths = cli.location.paths();
     match cli.command {
         Command::Add(args) => add(paths, args).await,
         Command::Search(args) => search(paths, args).await,
         Command::Docs { json } => docs(paths, json).await,
+        Command::Ask(args) => {
+            assistant::check_question(args.question())?;
+            assistant::ask(paths, args).await
+        }
+        Command::Chat(args) => assistant::chat(paths, args).await,
+        Command::Summarize(args) => assistant::summarize(paths, args).await,
+        Command::Chats(command) => assistant::chats(paths, command).await,
+        Command::Models { command } => assistant::models(&paths, command),
         Command::Remove { doc } => {
             let mut library = open(paths, Access::Write).await?;
             let document = library.find_document(&doc).await?;
@@ -249,6 +300,50 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench(BenchCommand::Models {
+            questions,
+            pdfs,
+            model,
+            limit,
+            json,
+        }) => {
+            if let Some(pdfs) = pdfs {
+                let mut library = open(paths.clone(), Access::Write).await?;
+                library
+                    .add(&[pdfs], &AddOptions::default(), &|_| {})
+                    .await?;
+                library.close().await;
+            }
+            let library = open(paths.clone(), Access::Read).await?;
+            let options = bench::models::ModelBenchOptions {
+                models_dir: paths.models.clone(),
+                questions,
+                models: model,
+                limit,
+                answer: folio::answer::AnswerOptions::default(),
+            };
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} questions  ETA {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            let report = bench::models::run(&library, &options, &|name, done, total| {
+                bar.set_message(name.to_string());
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })
+            .await;
+            bar.finish_and_clear();
+            let report = report?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_table());
+            }
+            library.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCommand::Retrieval { pdfs, qa, json }) => {
             let mut library = open(paths, Access::Write).await?;
             let report = bench::retrieval(&mut library, &pdfs, &qa).await?;
@@ -263,7 +358,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-async fn open(paths: LibraryPaths, access: Access) -> Result<Library> {
+pub(crate) async fn open(paths: LibraryPaths, access: Access) -> Result<Library> {
     let root = paths.root.clone();
     let library = Library::open(paths, access)
         .await
@@ -354,14 +449,6 @@ fn embed_bar(bars: &MultiProgress, length: u64) -> ProgressBar {
         .progress_chars("=> "),
     );
     bar
-}
-
-fn short_name(file: &str) -> String {
-    let name = std::path::Path::new(file)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| file.to_string());
-    terminal_safe(&name)
 }
 
 fn print_add_report(report: &AddReport) {
@@ -491,54 +578,6 @@ async fn search(paths: LibraryPaths, args: SearchArgs) -> Result<ExitCode> {
     }
     library.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// About 300 characters around the first match, with matches marked (bold in a terminal).
-fn snippet(text: &str, highlights: &[(usize, usize)], color: bool) -> String {
-    const WIDTH: usize = 300;
-    let chars: Vec<char> = text.chars().collect();
-    let center = highlights.first().map_or(0, |h| h.0);
-    let start = center.saturating_sub(WIDTH / 3);
-    let end = (start + WIDTH).min(chars.len());
-    let (open, close) = if color {
-        ("\x1b[1;33m", "\x1b[0m")
-    } else {
-        ("**", "**")
-    };
-    let mut out = String::new();
-    if start > 0 {
-        out.push('…');
-    }
-    let mut position = start;
-    for &(s, e) in highlights.iter().filter(|&&(s, e)| s >= start && e <= end) {
-        out.push_str(&terminal_safe(
-            &chars[position..s].iter().collect::<String>(),
-        ));
-        out.push_str(open);
-        out.push_str(&terminal_safe(&chars[s..e].iter().collect::<String>()));
-        out.push_str(close);
-        position = e;
-    }
-    out.push_str(&terminal_safe(
-        &chars[position..end].iter().collect::<String>(),
-    ));
-    if end < chars.len() {
-        out.push('…');
-    }
-    out.replace('\n', " ")
-}
-
-/// Text from documents may hold control characters; never let them reach the terminal raw.
-fn terminal_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 async fn docs(paths: LibraryPaths, json: bool) -> Result<ExitCode> {

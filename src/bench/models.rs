@@ -1,0 +1,339 @@
+//! `folio bench models`: every installed model answers the same questions over the same
+//! library; per model: load time, time to first token, prefill and decode speed, peak memory,
+//! answers citing a gold page, and abstentions.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::{read_qa, QaRecord};
+use crate::answer::{Answer, AnswerOptions};
+use crate::error::Result;
+use crate::library::Library;
+use crate::llm::ModelInfo;
+use crate::session::{Assistant, ModelChoice};
+use crate::system::{peak_rss_bytes, reset_peak_rss};
+
+#[derive(Debug, Clone)]
+pub struct ModelBenchOptions {
+    pub models_dir: PathBuf,
+    pub questions: PathBuf,
+    /// Model names; empty = every supported installed model.
+    pub models: Vec<String>,
+    /// Only the first N questions.
+    pub limit: Option<usize>,
+    pub answer: AnswerOptions,
+}
+
+/// One question's outcome with one model.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionResult {
+    pub id: String,
+    pub answerable: bool,
+    pub abstained: bool,
+    /// A cited page is gold (or holds a key figure of the expected answer); None without gold.
+    pub cites_gold: Option<bool>,
+    pub cited: Vec<(String, i64)>,
+    pub time_to_first_token_ms: f64,
+    pub prompt_tokens: usize,
+    pub answer: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelRow {
+    pub model: String,
+    pub parameters: u64,
+    pub quantization: String,
+    pub load_ms: f64,
+    pub questions: usize,
+    pub ttft_median_ms: f64,
+    pub prompt_tokens_per_second_median: f64,
+    pub decode_tokens_per_second_median: f64,
+    pub prompt_tokens_mean: f64,
+    pub peak_rss_bytes: Option<u64>,
+    /// Answerable questions with gold whose answer cites a gold page.
+    pub cites_gold: usize,
+    pub with_gold: usize,
+    pub abstained_unanswerable: usize,
+    pub unanswerable: usize,
+    pub abstained_answerable: usize,
+    pub answerable: usize,
+    pub results: Vec<QuestionResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelBenchReport {
+    pub threads: usize,
+    pub rows: Vec<ModelRow>,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.retain(|v| v.is_finite() && *v > 0.0);
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Figures of at least three significant digits in an expected answer ("$82,959 million",
+/// "15.7%"), as they would be written on a page.
+pub fn key_figures(answer: &str) -> Vec<String> {
+    let mut figures = Vec::new();
+    for token in answer.split(|c: char| c.is_whitespace() || "()$%;:".contains(c)) {
+        let figure = token.trim_matches(|c: char| !c.is_ascii_digit());
+        let digits = figure.chars().filter(char::is_ascii_digit).count();
+        let significant = figure
+            .trim_start_matches(['0', '.', ','])
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count();
+        if digits >= 3 && significant >= 3 && !figures.iter().any(|f| f == figure) {
+            // Years alone are not evidence of anything.
+            let is_year =
+                digits == 4 && !figure.contains([',', '.']) && figure.starts_with(['1', '2']);
+            if !is_year {
+                figures.push(figure.to_string());
+            }
+        }
+    }
+    figures
+}
+
+fn contains_figure(text: &str, figure: &str) -> bool {
+    text.match_indices(figure).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + figure.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit() || c == ',')
+            && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
+fn file_name(file: &str) -> String {
+    Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.to_string())
+}
+
+/// Whether an answer cites a gold page, or a page holding one of the expected answer's figures.
+pub(crate) async fn cites_gold(
+    library: &Library,
+    record: &QaRecord,
+    answer: &Answer,
+) -> Result<Option<bool>> {
+    let figures = record
+        .answer
+        .as_deref()
+        .map(key_figures)
+        .unwrap_or_default();
+    if record.evidence.is_empty() && figures.is_empty() {
+        return Ok(None);
+    }
+    for citation in &answer.citations {
+        let name = file_name(&citation.file);
+        if record
+            .evidence
+            .iter()
+            .any(|e| e.doc == name && e.page == citation.page)
+        {
+            return Ok(Some(true));
+        }
+        if !figures.is_empty() {
+            if let Some(text) = library
+                .catalog()
+                .page_text(citation.document_id, citation.page)
+                .await?
+            {
+                if figures.iter().any(|f| contains_figure(&text, f)) {
+                    return Ok(Some(true));
+                }
+            }
+        }
+    }
+    Ok(Some(false))
+}
+
+async fn bench_model(
+    library: &Library,
+    info: &ModelInfo,
+    records: &[QaRecord],
+    options: &ModelBenchOptions,
+    on_progress: &(dyn Fn(&str, usize, usize) + Sync),
+) -> Result<ModelRow> {
+    // A fresh session per model: the previous model's memory is released before this one loads.
+    let assistant = Assistant::new(options.models_dir.clone());
+    reset_peak_rss();
+    let started = Instant::now();
+    assistant.model(&info.path).await?;
+    let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let choice = ModelChoice::Named(info.path.to_string_lossy().into_owned());
+    let cancel = CancellationToken::new();
+    let mut results = Vec::new();
+    let (mut ttft, mut prefill, mut decode, mut prompt_tokens) = (vec![], vec![], vec![], 0usize);
+    for (i, record) in records.iter().enumerate() {
+        on_progress(&info.name, i, records.len());
+        let answer = assistant
+            .ask(
+                library,
+                &record.question,
+                &options.answer,
+                &choice,
+                &cancel,
+                &mut |_| {},
+            )
+            .await?;
+        if !answer.abstained {
+            ttft.push(answer.timings.time_to_first_token_ms);
+            prefill.push(answer.timings.prompt_tokens_per_second);
+            decode.push(answer.timings.decode_tokens_per_second);
+            prompt_tokens += answer.prompt_tokens;
+        }
+        let gold = if record.answerable {
+            cites_gold(library, record, &answer).await?
+        } else {
+            None
+        };
+        results.push(QuestionResult {
+            id: record.id.clone(),
+            answerable: record.answerable,
+            abstained: answer.abstained,
+            cites_gold: gold,
+            cited: answer
+                .citations
+                .iter()
+                .map(|c| (file_name(&c.file), c.page))
+                .collect(),
+            time_to_first_token_ms: answer.timings.time_to_first_token_ms,
+            prompt_tokens: answer.prompt_tokens,
+            answer: answer.text,
+        });
+    }
+    on_progress(&info.name, records.len(), records.len());
+    let answered = ttft.len().max(1) as f64;
+    let count = |f: &dyn Fn(&QuestionResult) -> bool| results.iter().filter(|r| f(r)).count();
+    Ok(ModelRow {
+        model: info.name.clone(),
+        parameters: info.parameters,
+        quantization: info.quantization.clone(),
+        load_ms,
+        questions: results.len(),
+        ttft_median_ms: median(ttft),
+        prompt_tokens_per_second_median: median(prefill),
+        decode_tokens_per_second_median: median(decode),
+        prompt_tokens_mean: prompt_tokens as f64 / answered,
+        peak_rss_bytes: peak_rss_bytes(),
+        cites_gold: count(&|r| r.cites_gold == Some(true)),
+        with_gold: count(&|r| r.cites_gold.is_some()),
+        abstained_unanswerable: count(&|r| !r.answerable && r.abstained),
+        unanswerable: count(&|r| !r.answerable),
+        abstained_answerable: count(&|r| r.answerable && r.abstained),
+        answerable: count(&|r| r.answerable),
+        results,
+    })
+}
+
+/// Runs the question set through each model.
+pub async fn run(
+    library: &Library,
+    options: &ModelBenchOptions,
+    on_progress: &(dyn Fn(&str, usize, usize) + Sync),
+) -> Result<ModelBenchReport> {
+    let mut records = read_qa(&options.questions)?;
+    if let Some(limit) = options.limit {
+        records.truncate(limit);
+    }
+    let store = crate::models::ModelStore::new(options.models_dir.clone());
+    let models: Vec<ModelInfo> = if options.models.is_empty() {
+        store
+            .list()
+            .into_iter()
+            .filter(|m| m.supported)
+            .map(|m| m.info)
+            .collect()
+    } else {
+        options
+            .models
+            .iter()
+            .map(|name| store.resolve(Some(name)))
+            .collect::<Result<_>>()?
+    };
+    let mut rows = Vec::new();
+    for info in &models {
+        rows.push(bench_model(library, info, &records, options, on_progress).await?);
+    }
+    Ok(ModelBenchReport {
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        rows,
+    })
+}
+
+fn share(n: usize, of: usize) -> String {
+    if of == 0 {
+        "–".into()
+    } else {
+        format!("{n}/{of} ({:.0}%)", 100.0 * n as f64 / of as f64)
+    }
+}
+
+impl ModelBenchReport {
+    pub fn to_table(&self) -> String {
+        let mut out = format!(
+            "{:<40} {:>8} {:>9} {:>11} {:>11} {:>8} {:>9} {:>15} {:>15} {:>15}\n",
+            "MODEL",
+            "LOAD s",
+            "TTFT ms",
+            "PREFILL t/s",
+            "DECODE t/s",
+            "PROMPT",
+            "PEAK RSS",
+            "CITES GOLD",
+            "ABSTAIN (unans)",
+            "ABSTAIN (ans)"
+        );
+        for r in &self.rows {
+            out.push_str(&format!(
+                "{:<40} {:>8.1} {:>9.0} {:>11.1} {:>11.1} {:>8.0} {:>9} {:>15} {:>15} {:>15}\n",
+                r.model,
+                r.load_ms / 1000.0,
+                r.ttft_median_ms,
+                r.prompt_tokens_per_second_median,
+                r.decode_tokens_per_second_median,
+                r.prompt_tokens_mean,
+                r.peak_rss_bytes
+                    .map(|b| format!("{} MiB", b >> 20))
+                    .unwrap_or_else(|| "?".into()),
+                share(r.cites_gold, r.with_gold),
+                share(r.abstained_unanswerable, r.unanswerable),
+                share(r.abstained_answerable, r.answerable),
+            ));
+        }
+        out.push_str(&format!(
+            "medians over answered questions; {} threads; PROMPT = mean prompt tokens\n",
+            self.threads
+        ));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_figures_skip_years_and_short_numbers() {
+        let figures = key_figures(
+            "Net sales were $82,959 million in 2022, up 2% (15.7% margin); 4.255 billion.",
+        );
+        assert_eq!(figures, vec!["82,959", "15.7", "4.255"]);
+    }
+
+    #[test]
+    fn figures_match_whole_numbers_only() {
+        assert!(contains_figure("total 82,959 net", "82,959"));
+        assert!(!contains_figure("total 182,959 net", "82,959"));
+        assert!(!contains_figure("total 82,9591", "82,959"));
+    }
+}

@@ -1,0 +1,630 @@
+//! The local language model: GGUF files inspected without loading them (architecture,
+//! quantization, context, memory estimate), and a loaded model (mistral.rs on CPU) that streams
+//! tokens and stops at once when cancelled. Nothing here reaches the network: models are local
+//! files and mistral.rs is only given local paths.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use candle_core::quantized::gguf_file::{self, Content, Value};
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::Device;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, Result};
+
+/// GGUF architectures mistral.rs 0.8 can run (SmolLM2 and Mistral GGUFs say `llama`).
+pub const SUPPORTED_ARCHITECTURES: &[&str] = &[
+    "llama",
+    "mistral3",
+    "phi2",
+    "phi3",
+    "qwen2",
+    "qwen3",
+    "qwen3moe",
+    "starcoder2",
+];
+
+/// Context Folio asks for by default: RAG prompts are kept far shorter than this.
+pub const DEFAULT_CONTEXT: usize = 4096;
+
+/// What a GGUF file's header says about the model, read without loading the weights.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub path: PathBuf,
+    /// File name without `.gguf`.
+    pub name: String,
+    pub architecture: String,
+    pub quantization: String,
+    pub file_bytes: u64,
+    /// Bytes the weights take in memory once tensors without a SIMD kernel are re-quantized.
+    pub weight_bytes: u64,
+    /// Parameter count, from the tensor shapes.
+    pub parameters: u64,
+    /// Training context length from the metadata.
+    pub context_length: usize,
+    pub layers: usize,
+    pub embedding_length: usize,
+    pub head_count: usize,
+    pub head_count_kv: usize,
+    pub has_chat_template: bool,
+}
+
+impl ModelInfo {
+    /// Reads the GGUF header of `path`.
+    pub fn inspect(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file_bytes = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let mut reader = BufReader::new(file);
+        let content = Content::read(&mut reader).map_err(|e| Error::NotAModel {
+            path: path.to_path_buf(),
+            reason: format!("not a readable GGUF file ({e})"),
+        })?;
+        let meta = &content.metadata;
+        let architecture = meta
+            .get("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .ok_or_else(|| Error::NotAModel {
+                path: path.to_path_buf(),
+                reason: "the GGUF header names no architecture".into(),
+            })?;
+        let number = |key: &str| -> usize {
+            meta.get(&format!("{architecture}.{key}"))
+                .and_then(value_as_u64)
+                .unwrap_or(0) as usize
+        };
+        let head_count = number("attention.head_count");
+        let head_count_kv = match number("attention.head_count_kv") {
+            0 => head_count,
+            n => n,
+        };
+        let parameters = content
+            .tensor_infos
+            .values()
+            .map(|t| t.shape.elem_count() as u64)
+            .sum();
+        let weight_bytes = content
+            .tensor_infos
+            .values()
+            .map(|t| {
+                let dtype = if lacks_simd_kernel(t.ggml_dtype) {
+                    GgmlDType::Q8_0
+                } else {
+                    t.ggml_dtype
+                };
+                (t.shape.elem_count() / dtype.block_size() * dtype.type_size()) as u64
+            })
+            .sum();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(ModelInfo {
+            path: path.to_path_buf(),
+            name,
+            quantization: quantization_name(&content),
+            file_bytes,
+            weight_bytes,
+            parameters,
+            context_length: number("context_length"),
+            layers: number("block_count"),
+            embedding_length: number("embedding_length"),
+            head_count,
+            head_count_kv,
+            has_chat_template: meta.contains_key("tokenizer.chat_template"),
+            architecture,
+        })
+    }
+
+    pub fn is_supported(&self) -> bool {
+        SUPPORTED_ARCHITECTURES.contains(&self.architecture.as_str())
+    }
+
+    /// Memory needed to answer with a context of `context` tokens.
+    pub fn memory_estimate(&self, context: usize) -> MemoryEstimate {
+        let head_dim = self
+            .embedding_length
+            .checked_div(self.head_count)
+            .unwrap_or(0);
+        // K and V per layer, per KV head, in f32 (candle's CPU activations).
+        let kv_cache = 2 * self.layers * self.head_count_kv * head_dim * context * 4;
+        // Activations, logits over the vocabulary, tokenizer and runtime: measured ≈ 0.25–0.35 GiB
+        // above the weights for 0.1–0.5B models here; scaled up for larger ones.
+        let runtime = (256 << 20) + self.weight_bytes / 8;
+        MemoryEstimate {
+            weights: self.weight_bytes,
+            kv_cache: kv_cache as u64,
+            runtime,
+            total: self.weight_bytes + kv_cache as u64 + runtime,
+        }
+    }
+
+    /// The context to run with: the default, bounded by what the model was trained for.
+    pub fn usable_context(&self) -> usize {
+        match self.context_length {
+            0 => DEFAULT_CONTEXT,
+            n => n.min(DEFAULT_CONTEXT),
+        }
+    }
+}
+
+fn value_as_u64(value: &Value) -> Option<u64> {
+    match value {
+        Value::U8(v) => Some(u64::from(*v)),
+        Value::U16(v) => Some(u64::from(*v)),
+        Value::U32(v) => Some(u64::from(*v)),
+        Value::U64(v) => Some(*v),
+        Value::I32(v) => u64::try_from(*v).ok(),
+        Value::I64(v) => u64::try_from(*v).ok(),
+        _ => None,
+    }
+}
+
+/// The llama.cpp file-type name (`Q4_K_M`…) when the header records it, else the most common
+/// tensor type.
+fn quantization_name(content: &Content) -> String {
+    let by_file_type = content
+        .metadata
+        .get("general.file_type")
+        .and_then(value_as_u64)
+        .and_then(|t| {
+            Some(match t {
+                0 => "F32",
+                1 => "F16",
+                2 => "Q4_0",
+                3 => "Q4_1",
+                7 => "Q8_0",
+                8 => "Q5_0",
+                9 => "Q5_1",
+                10 => "Q2_K",
+                11 => "Q3_K_S",
+                12 => "Q3_K_M",
+                13 => "Q3_K_L",
+                14 => "Q4_K_S",
+                15 => "Q4_K_M",
+                16 => "Q5_K_S",
+                17 => "Q5_K_M",
+                18 => "Q6_K",
+                32 => "BF16",
+                _ => return None,
+            })
+        });
+    if let Some(name) = by_file_type {
+        return name.to_string();
+    }
+    let mut counts: Vec<(String, u64)> = Vec::new();
+    for info in content.tensor_infos.values() {
+        let name = format!("{:?}", info.ggml_dtype);
+        let elements = info.shape.elem_count() as u64;
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, total)) => *total += elements,
+            None => counts.push((name, elements)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(n, _)| n)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MemoryEstimate {
+    pub weights: u64,
+    pub kv_cache: u64,
+    pub runtime: u64,
+    pub total: u64,
+}
+
+/// Whether a model fits in the memory the system has free now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    Fits,
+    /// Fits, but leaves less than a quarter of free memory: other programs may swap.
+    Tight,
+    TooLarge,
+    /// Free memory could not be read (not Linux).
+    Unknown,
+}
+
+/// Compares an estimate with the memory available now (`MemAvailable`).
+pub fn check_fit(estimate: &MemoryEstimate) -> (Fit, Option<u64>) {
+    let available = crate::system::available_memory_bytes();
+    let fit = match available {
+        None => Fit::Unknown,
+        Some(free) if estimate.total > free => Fit::TooLarge,
+        Some(free) if estimate.total > free / 4 * 3 => Fit::Tight,
+        Some(_) => Fit::Fits,
+    };
+    (fit, available)
+}
+
+/// A chat turn given to the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+}
+
+impl Message {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Message {
+            role,
+            content: content.into(),
+        }
+    }
+}
+
+/// Sampling settings. The default is greedy decoding: the same question gives the same answer.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GenerationParams {
+    pub max_tokens: usize,
+    /// 0 = greedy.
+    pub temperature: f64,
+    pub seed: u64,
+}
+
+impl Default for GenerationParams {
+    fn default() -> Self {
+        GenerationParams {
+            max_tokens: 384,
+            temperature: 0.0,
+            seed: 0,
+        }
+    }
+}
+
+/// How a generation went.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Generation {
+    pub text: String,
+    pub cancelled: bool,
+    pub prompt_tokens: usize,
+    pub completion_tokens: usize,
+    /// From sending the request to the first streamed text.
+    pub time_to_first_token_ms: f64,
+    pub prompt_tokens_per_second: f64,
+    pub decode_tokens_per_second: f64,
+    pub total_ms: f64,
+}
+
+/// Tensor types for which candle has no SIMD dot product: matrix products over them run scalar
+/// (Qwen2.5-0.5B Q4_K_M stores most of its weights as Q5_0 because 896 is not a multiple of
+/// 256; measured 61 % of prefill time in the scalar Q5_0 kernel).
+fn lacks_simd_kernel(dtype: GgmlDType) -> bool {
+    matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1)
+}
+
+/// Bump when the conversion changes, so old converted copies are not reused.
+const CONVERSION_VERSION: u32 = 1;
+
+/// The file to run: `path` itself, or a copy whose tensors without a SIMD kernel were
+/// re-quantized to Q8_0 (which has one; 8 bits hold a 4–5-bit block's values almost exactly).
+/// The copy is made once, in `.converted/` beside the models, keyed by size and mtime.
+pub fn cpu_ready_model(path: &Path) -> Result<PathBuf> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    let mut reader = BufReader::new(file);
+    let not_a_model = |e: candle_core::Error| Error::NotAModel {
+        path: path.to_path_buf(),
+        reason: format!("not a readable GGUF file ({e})"),
+    };
+    let content = Content::read(&mut reader).map_err(not_a_model)?;
+    if !content
+        .tensor_infos
+        .values()
+        .any(|t| lacks_simd_kernel(t.ggml_dtype))
+    {
+        return Ok(path.to_path_buf());
+    }
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(".converted");
+    let target = dir.join(format!(
+        "{stem}.{}-{mtime}.v{CONVERSION_VERSION}.gguf",
+        meta.len()
+    ));
+    if target.is_file() {
+        return Ok(target);
+    }
+    if std::fs::create_dir_all(&dir).is_err() {
+        // A read-only models folder: run the original, slower file.
+        return Ok(path.to_path_buf());
+    }
+    // Tensors in file order, converted one at a time.
+    let mut names: Vec<(&String, u64)> = content
+        .tensor_infos
+        .iter()
+        .map(|(name, info)| (name, info.offset))
+        .collect();
+    names.sort_by_key(|(_, offset)| *offset);
+    let mut tensors: Vec<(String, QTensor)> = Vec::with_capacity(names.len());
+    for (name, _) in names {
+        let tensor = content
+            .tensor(&mut reader, name, &Device::Cpu)
+            .map_err(not_a_model)?;
+        let tensor = if lacks_simd_kernel(tensor.dtype()) {
+            tensor
+                .dequantize(&Device::Cpu)
+                .and_then(|t| QTensor::quantize(&t, GgmlDType::Q8_0))
+                .map_err(|e| Error::ModelLoad {
+                    path: path.to_path_buf(),
+                    reason: format!("re-quantizing {name}: {e}"),
+                })?
+        } else {
+            tensor
+        };
+        tensors.push((name.clone(), tensor));
+    }
+    let metadata: Vec<(&str, &Value)> = content
+        .metadata
+        .iter()
+        .filter(|(key, _)| key.as_str() != "general.alignment")
+        .map(|(key, value)| (key.as_str(), value))
+        .collect();
+    let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let partial = target.with_extension("partial");
+    let written = File::create(&partial)
+        .map_err(|e| Error::io(&partial, e))
+        .and_then(|f| {
+            let mut out = std::io::BufWriter::new(f);
+            gguf_file::write(&mut out, &metadata, &tensor_refs).map_err(|e| Error::ModelLoad {
+                path: path.to_path_buf(),
+                reason: format!("writing the converted copy: {e}"),
+            })?;
+            std::io::Write::flush(&mut out).map_err(|e| Error::io(&partial, e))
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    std::fs::rename(&partial, &target).map_err(|e| Error::io(&target, e))?;
+    Ok(target)
+}
+
+/// Builds the mistral.rs engine for a local GGUF file on the CPU with f32 activations.
+/// (mistral.rs's GGUF builder picks its activation type itself: BF16 whenever the CPU can do a
+/// BF16 matmul, which makes every norm, rotary and attention step convert element by element —
+/// measured 30 prompt tokens/s for Qwen2.5-0.5B. The lower-level loader takes an explicit type.)
+async fn build_cpu_model(
+    dir: &Path,
+    file: &str,
+    context: usize,
+) -> anyhow::Result<mistralrs::Model> {
+    use mistralrs::core::{
+        AutoDeviceMapParams, DefaultSchedulerMethod, DeviceMapSetting, GGUFLoaderBuilder,
+        GGUFSpecificConfig, MistralRsBuilder, ModelDType, SchedulerConfig, TokenSource,
+    };
+    let loader = GGUFLoaderBuilder::new(
+        None,
+        None,
+        dir.to_string_lossy().into_owned(),
+        vec![file.to_string()],
+        GGUFSpecificConfig { topology: None },
+        false,
+        None,
+    )
+    .build();
+    let pipeline = tokio::task::spawn_blocking(move || {
+        loader.load_model_from_hf(
+            None,
+            TokenSource::None,
+            &ModelDType::F32,
+            &Device::Cpu,
+            true,
+            DeviceMapSetting::Auto(AutoDeviceMapParams::Text {
+                max_seq_len: context,
+                max_batch_size: 1,
+            }),
+            None,
+            None,
+        )
+    })
+    .await??;
+    let scheduler = SchedulerConfig::DefaultScheduler {
+        method: DefaultSchedulerMethod::Fixed(1.try_into()?),
+    };
+    let runner = MistralRsBuilder::new(pipeline, scheduler, false, None)
+        // Keeps the KV entries of recent prompts (the constant system prompt first of all).
+        .with_prefix_cache_n(16)
+        .build()
+        .await;
+    Ok(mistralrs::Model::new(runner))
+}
+
+/// A GGUF model loaded on the CPU, kept for many questions.
+pub struct LanguageModel {
+    info: ModelInfo,
+    model: mistralrs::Model,
+    load_time: Duration,
+}
+
+impl LanguageModel {
+    /// Loads `path` after checking that it is a GGUF of a supported architecture that fits in
+    /// free memory for `context` tokens.
+    pub async fn load(path: &Path) -> Result<Self> {
+        let info = ModelInfo::inspect(path)?;
+        if !info.is_supported() {
+            return Err(Error::UnsupportedModel {
+                path: path.to_path_buf(),
+                architecture: info.architecture.clone(),
+            });
+        }
+        let estimate = info.memory_estimate(info.usable_context());
+        if let (Fit::TooLarge, Some(available)) = check_fit(&estimate) {
+            return Err(Error::ModelTooLarge {
+                path: path.to_path_buf(),
+                needed: estimate.total,
+                available,
+            });
+        }
+        let started = Instant::now();
+        let runnable = cpu_ready_model(path)?;
+        let path = runnable.as_path();
+        let (dir, file) = match (path.parent(), path.file_name()) {
+            (Some(dir), Some(file)) => (dir, file.to_string_lossy().into_owned()),
+            _ => {
+                return Err(Error::InvalidInput(format!(
+                    "not a file: {}",
+                    path.display()
+                )))
+            }
+        };
+        // A bare file name would be taken for a hub repository id; always give a directory.
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let model = build_cpu_model(dir, &file, info.usable_context())
+            .await
+            .map_err(|e| Error::ModelLoad {
+                path: path.to_path_buf(),
+                reason: format!("{e:#}"),
+            })?;
+        Ok(LanguageModel {
+            info,
+            model,
+            load_time: started.elapsed(),
+        })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    pub fn load_time(&self) -> Duration {
+        self.load_time
+    }
+
+    /// Number of tokens `text` takes for this model.
+    pub async fn count_tokens(&self, text: &str) -> Result<usize> {
+        let tokens = self
+            .model
+            .tokenize(
+                either::Either::Right(text.to_string()),
+                None,
+                false,
+                false,
+                None,
+            )
+            .await
+            .map_err(|e| Error::Generation(e.to_string()))?;
+        Ok(tokens.len())
+    }
+
+    /// Streams the reply to `messages` through `on_text`; returns early, marked cancelled, when
+    /// `cancel` fires. Dropping the stream makes mistral.rs cancel the sequence at its next step.
+    pub async fn generate(
+        &self,
+        messages: &[Message],
+        params: &GenerationParams,
+        cancel: &CancellationToken,
+        on_text: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<Generation> {
+        let mut request = mistralrs::RequestBuilder::new()
+            .set_sampler_max_len(params.max_tokens)
+            .enable_thinking(false);
+        request = if params.temperature <= 0.0 {
+            request.set_deterministic_sampler()
+        } else {
+            request
+                .set_sampler_temperature(params.temperature)
+                .set_sampler_max_len(params.max_tokens)
+        };
+        for message in messages {
+            let role = match message.role {
+                Role::System => mistralrs::TextMessageRole::System,
+                Role::User => mistralrs::TextMessageRole::User,
+                Role::Assistant => mistralrs::TextMessageRole::Assistant,
+            };
+            request = request.add_message(role, &message.content);
+        }
+        let started = Instant::now();
+        let mut generation = Generation::default();
+        let mut stream = tokio::select! {
+            stream = self.model.stream_chat_request(request) => {
+                stream.map_err(|e| Error::Generation(e.to_string()))?
+            }
+            () = cancel.cancelled() => {
+                generation.cancelled = true;
+                return Ok(generation);
+            }
+        };
+        loop {
+            let response = tokio::select! {
+                response = stream.next() => response,
+                () = cancel.cancelled() => {
+                    generation.cancelled = true;
+                    break;
+                }
+            };
+            let Some(response) = response else { break };
+            match response {
+                mistralrs::Response::Chunk(chunk) => {
+                    for choice in &chunk.choices {
+                        if let Some(text) = choice.delta.content.as_deref() {
+                            if !text.is_empty() {
+                                if generation.text.is_empty() {
+                                    generation.time_to_first_token_ms =
+                                        started.elapsed().as_secs_f64() * 1000.0;
+                                }
+                                generation.text.push_str(text);
+                                on_text(text);
+                            }
+                        }
+                    }
+                    if let Some(usage) = &chunk.usage {
+                        generation.prompt_tokens = usage.prompt_tokens;
+                        generation.completion_tokens = usage.completion_tokens;
+                        generation.prompt_tokens_per_second =
+                            f64::from(usage.avg_prompt_tok_per_sec);
+                        generation.decode_tokens_per_second =
+                            f64::from(usage.avg_compl_tok_per_sec);
+                    }
+                    if chunk.choices.iter().any(|c| c.finish_reason.is_some()) {
+                        break;
+                    }
+                }
+                mistralrs::Response::Done(done) => {
+                    generation.prompt_tokens = done.usage.prompt_tokens;
+                    generation.completion_tokens = done.usage.completion_tokens;
+                    break;
+                }
+                mistralrs::Response::InternalError(e) | mistralrs::Response::ValidationError(e) => {
+                    return Err(Error::Generation(e.to_string()));
+                }
+                mistralrs::Response::ModelError(message, _) => {
+                    return Err(Error::Generation(message));
+                }
+                _ => {}
+            }
+        }
+        drop(stream);
+        generation.total_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(generation)
+    }
+}

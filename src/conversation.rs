@@ -61,6 +61,14 @@ fn conversation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Conversation> 
     })
 }
 
+/// A statement on one conversation changed nothing: there is no such conversation.
+fn found(done: sqlx::sqlite::SqliteQueryResult, id: i64) -> Result<()> {
+    if done.rows_affected() == 0 {
+        return Err(Error::NoSuchConversation(id));
+    }
+    Ok(())
+}
+
 const CONVERSATION_COLUMNS: &str = "c.id, c.title, c.scope, c.created_at, c.updated_at, \
      (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS messages";
 
@@ -191,10 +199,7 @@ impl Catalog {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NoSuchConversation(id));
-        }
-        Ok(())
+        found(done, id)
     }
 
     pub async fn delete_conversation(&self, id: i64) -> Result<()> {
@@ -202,10 +207,7 @@ impl Catalog {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NoSuchConversation(id));
-        }
-        Ok(())
+        found(done, id)
     }
 
     /// The conversation as Markdown: each question, each answer, and its sources with pages.

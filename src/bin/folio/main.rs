@@ -293,11 +293,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 batch_size: batch,
             };
             let report = bench::ingest(&dir, &options).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.to_table());
-            }
+            print_report(&report, json, report.to_table())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Models {
@@ -336,26 +332,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             .await;
             bar.finish_and_clear();
             let report = report?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.to_table());
-            }
+            print_report(&report, json, report.to_table())?;
             library.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Retrieval { pdfs, qa, json }) => {
             let mut library = open(paths, Access::Write).await?;
             let report = bench::retrieval(&mut library, &pdfs, &qa).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.to_table());
-            }
+            print_report(&report, json, report.to_table())?;
             library.close().await;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A bench report: pretty JSON, or its table.
+fn print_report(report: &impl serde::Serialize, json: bool, table: String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{table}");
+    }
+    Ok(())
 }
 
 pub(crate) async fn open(paths: LibraryPaths, access: Access) -> Result<Library> {

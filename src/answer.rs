@@ -223,25 +223,51 @@ fn citation(n: usize, hit: &SearchHit, max_chars: usize) -> Citation {
 /// The `[n]` numbers in an answer, in order of first appearance; accepts `[1]`, `[1, 2]`, `[1][2]`.
 pub fn citation_markers(text: &str) -> Vec<usize> {
     let mut found = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('[') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find(']') else { break };
-        let inside = &after[..close];
-        let numbers: Vec<Option<usize>> = inside
-            .split([',', ';'])
-            .map(|part| part.trim().trim_start_matches("Source").trim().parse().ok())
-            .collect();
-        if !numbers.is_empty() && numbers.iter().all(Option::is_some) {
-            for n in numbers.into_iter().flatten() {
-                if !found.contains(&n) {
-                    found.push(n);
-                }
+    rewrite_markers(text, |numbers| {
+        for &n in numbers {
+            if !found.contains(&n) {
+                found.push(n);
             }
         }
-        rest = &after[close + 1..];
-    }
+        String::new()
+    });
     found
+}
+
+/// The numbers inside one bracket group when it is a citation marker: `[3]`, `[1, 2]`,
+/// `[1; 2]`, `[Source 4]`.
+fn marker_numbers(inside: &str) -> Option<Vec<usize>> {
+    let numbers: Option<Vec<usize>> = inside
+        .split([',', ';'])
+        .map(|part| part.trim().trim_start_matches("Source").trim().parse().ok())
+        .collect();
+    numbers.filter(|n| !n.is_empty())
+}
+
+/// The one scanner of `[n]` markers: every marker group is replaced by `replace(numbers)`;
+/// other brackets are kept as written.
+pub fn rewrite_markers(text: &str, mut replace: impl FnMut(&[usize]) -> String) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let marker = after
+            .find(']')
+            .and_then(|close| Some((close, marker_numbers(&after[..close])?)));
+        match marker {
+            Some((close, numbers)) => {
+                out.push_str(&replace(&numbers));
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether the model's reply says the sources do not hold the answer.
@@ -298,27 +324,7 @@ fn history_messages(history: &[Turn]) -> Vec<Message> {
 }
 
 fn strip_markers(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find('[') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.find(']') {
-            Some(close)
-                if after[..close]
-                    .split(',')
-                    .all(|p| p.trim().parse::<usize>().is_ok()) =>
-            {
-                rest = &after[close + 1..];
-            }
-            _ => {
-                out.push('[');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    rewrite_markers(text, |_| String::new())
 }
 
 /// Retrieval for a question, and whether it covers the question at all.

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::catalog::{DocStatus, Document, NewDocument};
 use crate::chunk::{chunk_page, ChunkSizes};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::extract::{extract_pdf, sniff_pdf, ExtractFailure, ExtractLimits};
 use crate::library::{Indexer, Library};
 
@@ -367,6 +367,35 @@ impl Library {
             embed_seconds,
             total_seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// Brings the library in line with a watched folder: documents filed under it whose file
+    /// is gone are removed (a rename is a removal plus a new file), then the folder is added
+    /// (new and changed files are read; unchanged ones cost a hash). Returns the add report and
+    /// the documents removed.
+    pub async fn sync_folder(
+        &mut self,
+        folder: &Path,
+        options: &AddOptions,
+        progress: &(dyn Fn(IngestEvent) + Send + Sync),
+    ) -> Result<(AddReport, Vec<Document>)> {
+        let root = canonical(folder);
+        let mut removed = Vec::new();
+        for document in self.catalog.documents().await? {
+            let file = Path::new(&document.file);
+            if file.starts_with(&root) && !file.exists() {
+                self.remove_document(document.id).await?;
+                removed.push(document);
+            }
+        }
+        if !root.is_dir() {
+            return Err(Error::io(
+                &root,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "the folder is gone"),
+            ));
+        }
+        let report = self.add(&[root], options, progress).await?;
+        Ok((report, removed))
     }
 
     /// Computes the vectors still missing (after an interrupted or keyword-only run).

@@ -13,7 +13,7 @@ use crate::library::Library;
 /// Reciprocal-rank fusion constant (Cormack et al.): damps the weight of top ranks.
 pub const RRF_K: f32 = 60.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchMode {
     #[default]

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::answer::{citation_markers, Citation};
+use crate::answer::{citation_markers, rewrite_markers, Citation};
 use crate::catalog::ChunkRecord;
 use crate::error::{Error, Result};
 use crate::library::Library;
@@ -69,39 +69,13 @@ pub struct Summary {
 
 /// Rewrites `[n]` markers through `map` (markers with no mapping are dropped).
 fn renumber(text: &str, map: &HashMap<usize, usize>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find('[') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let Some(close) = after.find(']') else {
-            out.push('[');
-            rest = after;
-            continue;
-        };
-        let numbers: Option<Vec<usize>> = after[..close]
-            .split(',')
-            .map(|p| p.trim().parse().ok())
-            .collect();
-        match numbers {
-            Some(numbers) if !numbers.is_empty() => {
-                let mapped: Vec<String> = numbers
-                    .iter()
-                    .filter_map(|n| map.get(n))
-                    .map(|m| format!("[{m}]"))
-                    .collect();
-                out.push_str(&mapped.concat());
-            }
-            _ => {
-                out.push('[');
-                out.push_str(&after[..close]);
-                out.push(']');
-            }
-        }
-        rest = &after[close + 1..];
-    }
-    out.push_str(rest);
-    out
+    rewrite_markers(text, |numbers| {
+        numbers
+            .iter()
+            .filter_map(|n| map.get(n))
+            .map(|m| format!("[{m}]"))
+            .collect()
+    })
 }
 
 /// Consecutive groups whose summed `len` stays within `limit` (each group has at least one).

@@ -177,6 +177,68 @@ async fn readding_is_a_no_op_and_a_changed_file_is_updated_alone() {
 }
 
 #[tokio::test]
+async fn syncing_a_watched_folder_follows_renames_and_deletions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir_all(docs.join("sub")).unwrap();
+    support::write_pdf(
+        &docs,
+        "gamma.pdf",
+        &[vec!["Gamma rays are logged by Kestrel."]],
+    );
+    support::write_pdf(
+        &docs.join("sub"),
+        "delta.pdf",
+        &[vec!["Delta wing tests use the Osprey rig."]],
+    );
+    let outside = tmp.path().join("elsewhere");
+    std::fs::create_dir(&outside).unwrap();
+    support::write_pdf(&outside, "omega.pdf", &[vec!["Omega stays put."]]);
+    let mut library = support::open_writer(&tmp.path().join("lib")).await;
+    add(&mut library, &[&docs, &outside]).await;
+    assert_eq!(library.documents().await.unwrap().len(), 3);
+
+    // A rename and a deletion inside the folder; a file outside it is left alone even when gone.
+    std::fs::rename(docs.join("gamma.pdf"), docs.join("gamma-renamed.pdf")).unwrap();
+    std::fs::remove_file(docs.join("sub/delta.pdf")).unwrap();
+    std::fs::remove_file(outside.join("omega.pdf")).unwrap();
+    let (report, removed) = library
+        .sync_folder(&docs, &AddOptions::default(), &|_| {})
+        .await
+        .unwrap();
+    let mut removed: Vec<String> = removed.iter().map(|d| d.title.clone()).collect();
+    removed.sort();
+    assert_eq!(removed, vec!["delta", "gamma"]);
+    assert_eq!(outcome_of(&report, "gamma-renamed.pdf"), &Outcome::Indexed);
+    let files: Vec<String> = library
+        .documents()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.file)
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files.iter().any(|f| f.ends_with("gamma-renamed.pdf")));
+    assert!(files.iter().any(|f| f.ends_with("omega.pdf")));
+    assert_eq!(
+        top(&library, "Kestrel", SearchMode::Keyword, 3).await,
+        vec![("gamma-renamed.pdf".to_string(), 1)]
+    );
+    assert!(top(&library, "Osprey", SearchMode::Keyword, 3)
+        .await
+        .is_empty());
+    assert_consistent(&library).await;
+
+    // Nothing changed: a second sync reads nothing and removes nothing.
+    let (again, removed) = library
+        .sync_folder(&docs, &AddOptions::default(), &|_| {})
+        .await
+        .unwrap();
+    assert!(removed.is_empty());
+    assert!(again.files.iter().all(|f| f.outcome == Outcome::Unchanged));
+}
+
+#[tokio::test]
 async fn removing_a_document_removes_it_from_both_indexes() {
     let tmp = tempfile::tempdir().unwrap();
     let mut library = support::open_writer(tmp.path()).await;

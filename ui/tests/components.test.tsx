@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, fireEvent, render, screen } from "@testing-library/preact";
+import type { Citation, Document } from "../src/api";
+import { Chat, type ChatMessage } from "../src/components/Chat";
+import { Library } from "../src/components/Library";
+
+afterEach(cleanup);
+
+const source: Citation = {
+  n: 1,
+  chunk_id: 11,
+  document_id: 2,
+  file: "/docs/policy.pdf",
+  title: "policy",
+  page: 4,
+  char_start: 10,
+  char_end: 90,
+  snippet: "The daily meal allowance is 45 EUR.",
+  score: 0.031,
+};
+
+const answer = (overrides: Partial<ChatMessage>): ChatMessage => ({
+  role: "assistant",
+  text: "",
+  citations: [],
+  sources: [],
+  closest: [],
+  abstained: false,
+  streaming: false,
+  ...overrides,
+});
+
+const chatProps = {
+  documents: [],
+  scope: null,
+  onScope: () => undefined,
+  scopeLocked: false,
+  answering: false,
+  onAsk: () => undefined,
+  onStop: () => undefined,
+};
+
+describe("Chat", () => {
+  it("turns markers into chips that open the cited page", () => {
+    const open = vi.fn();
+    render(
+      <Chat
+        {...chatProps}
+        messages={[
+          answer({ role: "user", text: "Meal allowance?" }),
+          answer({ text: "It is 45 EUR [1].", citations: [source], sources: [source], model: "qwen" }),
+        ]}
+        onOpenCitation={open}
+      />,
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Source 1: policy.pdf, p. 4" }));
+    expect(open).toHaveBeenCalledWith(source);
+    expect(screen.getByText(/Sources behind this answer \(1\)/)).toBeTruthy();
+    expect(screen.getByText("Answered by qwen")).toBeTruthy();
+  });
+
+  it("shows an abstention as not found, with the closest passages", () => {
+    render(
+      <Chat
+        {...chatProps}
+        messages={[answer({ abstained: true, text: "I couldn't find this in your documents.", closest: [source] })]}
+        onOpenCitation={() => undefined}
+      />,
+    );
+    expect(screen.getByText("Not found in your documents.")).toBeTruthy();
+    expect(screen.getByText("Closest passages")).toBeTruthy();
+  });
+
+  it("sends on Enter and offers Stop while answering", () => {
+    const ask = vi.fn();
+    const { rerender } = render(<Chat {...chatProps} messages={[]} onAsk={ask} onOpenCitation={() => undefined} />);
+    const box = screen.getByLabelText("Question");
+    fireEvent.input(box, { target: { value: "What is the budget?" } });
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(ask).toHaveBeenCalledWith("What is the budget?");
+    const stop = vi.fn();
+    rerender(<Chat {...chatProps} messages={[]} answering onStop={stop} onOpenCitation={() => undefined} />);
+    fireEvent.click(screen.getByRole("button", { name: "Stop" }));
+    expect(stop).toHaveBeenCalled();
+  });
+});
+
+describe("Library", () => {
+  const doc = (id: number, status: string, extra: Partial<Document> = {}): Document => ({
+    id,
+    file: `/docs/d${id}.pdf`,
+    sha256: "",
+    title: `d${id}`,
+    pages: 3,
+    size_bytes: 1,
+    mtime_ns: 0,
+    status,
+    extractor: "pdf-extract",
+    pages_without_text: 0,
+    warnings: [],
+    chunks: 6,
+    chunks_embedded: 6,
+    ...extra,
+  });
+
+  it("shows each document's state and asks for the password of an encrypted one", () => {
+    const add = vi.fn();
+    render(
+      <Library
+        documents={[doc(1, "indexed"), doc(2, "searchable", { chunks_embedded: 3 }), doc(3, "encrypted", { chunks: 0 })]}
+        progress={null}
+        busy={false}
+        onAdd={add}
+        onRemove={() => undefined}
+        onReindex={() => undefined}
+      />,
+    );
+    expect(screen.getByText("Indexed")).toBeTruthy();
+    expect(screen.getByText(/Embedding 50%/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Unlock…" }));
+    fireEvent.input(screen.getByLabelText("Password for d3", { selector: "input" }), { target: { value: "secret" } });
+    fireEvent.click(screen.getByRole("button", { name: "Unlock" }));
+    expect(add).toHaveBeenCalledWith(["/docs/d3.pdf"], "secret");
+  });
+});

@@ -10,7 +10,7 @@ use std::time::Instant;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use crate::answer::{answer_from, Answer, AnswerEvent, AnswerOptions};
+use crate::answer::{answer_from, checked_question, Answer, AnswerEvent, AnswerOptions};
 use crate::error::Result;
 use crate::library::Library;
 use crate::llm::{LanguageModel, ModelInfo};
@@ -89,6 +89,7 @@ impl Assistant {
         on_event: &mut (dyn FnMut(AnswerEvent) + Send),
     ) -> Result<Answer> {
         let started = Instant::now();
+        let question = checked_question(question)?;
         let (mut info, mut route) = self.first_choice(question, choice)?;
         let timed_load = async {
             let load_started = Instant::now();

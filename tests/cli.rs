@@ -212,6 +212,15 @@ fn ask_json_and_conversations_that_persist_across_processes() {
     let empty = folio(&library, &["ask", "  "]);
     assert!(!empty.status.success());
     assert!(String::from_utf8_lossy(&empty.stderr).contains("empty"));
+    // A 100 KB "question" (a pasted document) is refused with the limit, not sent to a model.
+    let pasted = "Why is the sky blue? ".repeat(5_000);
+    let long = folio(&library, &["ask", &pasted]);
+    assert!(!long.status.success());
+    assert!(
+        String::from_utf8_lossy(&long.stderr).contains("the limit is 4000"),
+        "{}",
+        String::from_utf8_lossy(&long.stderr)
+    );
 
     // A conversation in one process...
     let first = chat(

@@ -153,6 +153,28 @@ async function main() {
     check(files.length === rows.length, `rename followed: ${files.length} documents, bread-guide.pdf in, the old name out`);
     await screenshot("library-after-rename");
 
+    console.log("remove a document");
+    await click('button[aria-label="Remove bread guide"]');
+    const left = await waitFor("the removed document to leave the list", 30, async () => {
+      const f = await script("return [...document.querySelectorAll('tr[data-file]')].map(r => r.dataset.file)");
+      return f.length === rows.length - 1 && !f.some((x) => x.endsWith("/bread-guide.pdf")) ? f : null;
+    });
+    check(left.length === rows.length - 1, `${left.length} documents after removing one`);
+
+    console.log("settings: installed models with the hardware-fit verdict");
+    await click("#nav-settings");
+    const models = await waitFor("the models table", 30, async () => {
+      const r = await script(
+        "return [...document.querySelectorAll('table[aria-label=\"Installed models\"] tbody tr')].map(t => t.textContent)",
+      );
+      return r.length > 0 ? r : null;
+    });
+    check(
+      models.some((m) => m.includes("SmolLM2-135M-Instruct.Q4_1") && /Fits|memory/.test(m)),
+      `models listed with a fit verdict: ${models[0].slice(0, 120)}`,
+    );
+    await screenshot("settings");
+
     console.log("security: capabilities and the viewer's reach");
     const refused = await asyncScript(
       "const done = arguments[arguments.length - 1];" +

@@ -5,7 +5,7 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { listen } from "@tauri-apps/api/event";
 import { save } from "@tauri-apps/plugin-dialog";
 import * as api from "./api";
-import { Chat, type ChatMessage } from "./components/Chat";
+import { assistantMessage, Chat, type ChatMessage } from "./components/Chat";
 import { Library } from "./components/Library";
 import { Privacy, Settings } from "./components/Settings";
 import { Viewer } from "./components/Viewer";
@@ -14,16 +14,14 @@ import { applyEvent, startProgress, type IngestProgress } from "./lib/progress";
 type View = "chat" | "library" | "settings" | "privacy";
 
 function fromStored(m: api.StoredMessage): ChatMessage {
-  return {
+  return assistantMessage({
     role: m.role,
     text: m.content,
     citations: m.citations,
     sources: m.citations,
-    closest: [],
     abstained: m.abstained,
-    streaming: false,
     model: m.model ?? undefined,
-  };
+  });
 }
 
 export function App() {
@@ -117,16 +115,8 @@ export function App() {
   const ask = async (question: string) => {
     const requestId = nextRequest.current++;
     setAnswering(requestId);
-    const pending: ChatMessage = {
-      role: "assistant",
-      text: "",
-      citations: [],
-      sources: [],
-      closest: [],
-      abstained: false,
-      streaming: true,
-    };
-    setMessages((ms) => [...ms, { ...pending, role: "user", text: question, streaming: false }, pending]);
+    const pending = assistantMessage({ streaming: true });
+    setMessages((ms) => [...ms, assistantMessage({ role: "user", text: question }), pending]);
     const updateLast = (change: (m: ChatMessage) => ChatMessage) =>
       setMessages((ms) => ms.map((m, i) => (i === ms.length - 1 ? change(m) : m)));
     try {
@@ -135,14 +125,12 @@ export function App() {
         else updateLast((m) => ({ ...m, text: m.text + event.text }));
       });
       const a = result.answer;
-      updateLast(() => ({
-        role: "assistant",
+      updateLast(() => assistantMessage({
         text: a.text,
         citations: a.citations,
         sources: a.sources,
         closest: a.closest,
         abstained: a.abstained,
-        streaming: false,
         model: a.model,
         note: a.cancelled
           ? "Stopped."

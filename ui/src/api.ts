@@ -61,8 +61,8 @@ export interface AddReport {
   total_seconds: number;
 }
 
-export interface Citation {
-  n: number;
+/** Where a passage is: document, 1-based page, char span in the page text (`ChunkRecord`). */
+export interface Passage {
   chunk_id: number;
   document_id: number;
   file: string;
@@ -70,6 +70,10 @@ export interface Citation {
   page: number;
   char_start: number;
   char_end: number;
+}
+
+export interface Citation extends Passage {
+  n: number;
   snippet: string;
   score: number;
 }
@@ -155,14 +159,7 @@ export interface AppInfo {
   watched_folders: string[];
 }
 
-export interface SearchHit {
-  chunk_id: number;
-  document_id: number;
-  file: string;
-  title: string;
-  page: number;
-  char_start: number;
-  char_end: number;
+export interface SearchHit extends Passage {
   text: string;
   score: number;
   highlights: [number, number][];

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/preact";
 import type { Citation, Document } from "../src/api";
-import { Chat, type ChatMessage } from "../src/components/Chat";
+import { assistantMessage, Chat } from "../src/components/Chat";
 import { Library } from "../src/components/Library";
 
 afterEach(cleanup);
@@ -19,16 +19,7 @@ const source: Citation = {
   score: 0.031,
 };
 
-const answer = (overrides: Partial<ChatMessage>): ChatMessage => ({
-  role: "assistant",
-  text: "",
-  citations: [],
-  sources: [],
-  closest: [],
-  abstained: false,
-  streaming: false,
-  ...overrides,
-});
+const answer = assistantMessage;
 
 const chatProps = {
   documents: [],

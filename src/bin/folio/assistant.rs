@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use tokio::io::AsyncBufReadExt;
 use tokio_util::sync::CancellationToken;
@@ -538,14 +538,6 @@ fn fit_label(fit: Fit) -> &'static str {
         Fit::TooLarge => "NO",
         Fit::Unknown => "?",
     }
-}
-
-/// Rejects an empty question before any model is loaded.
-pub fn check_question(question: &str) -> Result<()> {
-    if question.trim().is_empty() {
-        bail!("the question is empty");
-    }
-    Ok(())
 }
 
 #[derive(Args)]

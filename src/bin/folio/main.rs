@@ -240,7 +240,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Search(args) => search(paths, args).await,
         Command::Docs { json } => docs(paths, json).await,
         Command::Ask(args) => {
-            assistant::check_question(args.question())?;
+            // Refused before the library or a model is opened.
+            folio::answer::checked_question(args.question())?;
             assistant::ask(paths, args).await
         }
         Command::Chat(args) => assistant::chat(paths, args).await,

@@ -17,6 +17,20 @@ export interface ChatMessage {
   error?: string;
 }
 
+/** An assistant message with nothing in it yet, changed by `overrides`. */
+export function assistantMessage(overrides: Partial<ChatMessage> = {}): ChatMessage {
+  return {
+    role: "assistant",
+    text: "",
+    citations: [],
+    sources: [],
+    closest: [],
+    abstained: false,
+    streaming: false,
+    ...overrides,
+  };
+}
+
 interface Props {
   messages: ChatMessage[];
   documents: Document[];

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use folio::ingest::AddOptions;
-use notify::{RecursiveMode, Watcher as _};
+use notify::{EventKind, RecursiveMode, Watcher as _};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::mpsc;
@@ -52,10 +52,14 @@ impl Watcher {
         let (changed, receiver) = mpsc::unbounded_channel();
         let events = changed.clone();
         let inner = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if let Ok(event) = event {
-                for path in event.paths {
-                    let _ = events.send(path);
-                }
+            // inotify also reports opens and reads, and a sync reads every PDF of the folder:
+            // counting those as changes would make each sync schedule the next, forever.
+            let Ok(event) = event else { return };
+            if matches!(event.kind, EventKind::Access(_)) {
+                return;
+            }
+            for path in event.paths {
+                let _ = events.send(path);
             }
         })
         .ok();

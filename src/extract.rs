@@ -3,7 +3,8 @@
 //! Third-party parsers may panic, loop or return garbage on hostile files. Each reader runs on
 //! its own thread behind `catch_unwind` and a time limit, so one file can only ever produce its
 //! own typed failure. pdf-extract reads first; when it panics, fails, or yields empty or garbled
-//! pages, pdf_oxide reads the file too and the better text of each page is kept.
+//! pages (including words broken apart by stray spaces), pdf_oxide reads the file too and the
+//! better text of each page is kept.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Once};
@@ -282,21 +283,32 @@ fn merge_pages(old: Vec<String>, new: Vec<String>) -> (Vec<String>, bool) {
 struct PageQuality {
     good: usize,
     bad: usize,
+    /// Alphabetic words on the page.
+    words: usize,
+    /// One-letter words other than "a" and "I": the trace of words broken by spaces ("C a sh
+    /// in vestin g"), which some readers produce when they misjudge glyph widths.
+    split_words: usize,
 }
 
 impl PageQuality {
     fn is_clean(self) -> bool {
-        self.good > 0 && self.bad * 50 < self.good + self.bad
+        self.good > 0 && self.bad * 50 < self.good + self.bad && self.split_words * 20 <= self.words
     }
-    /// Usable characters, with garbage weighing against them.
+    /// Usable characters, with garbage and broken words weighing against them.
     fn score(self) -> i64 {
-        self.good as i64 - 4 * self.bad as i64
+        self.good as i64 - 4 * self.bad as i64 - 8 * self.split_words as i64
     }
 }
 
-/// Counts usable characters against control, replacement and private-use characters.
+/// Counts usable characters against control, replacement and private-use characters, and
+/// words broken apart by stray spaces.
 fn page_quality(text: &str) -> PageQuality {
-    let mut quality = PageQuality { good: 0, bad: 0 };
+    let mut quality = PageQuality {
+        good: 0,
+        bad: 0,
+        words: 0,
+        split_words: 0,
+    };
     for c in text.chars() {
         if c.is_whitespace() {
             continue;
@@ -305,6 +317,18 @@ fn page_quality(text: &str) -> PageQuality {
             quality.bad += 1;
         } else {
             quality.good += 1;
+        }
+    }
+    for word in text.split_whitespace() {
+        let mut letters = word.chars();
+        if !word.chars().all(char::is_alphabetic) {
+            continue;
+        }
+        quality.words += 1;
+        if let (Some(letter), None) = (letters.next(), letters.next()) {
+            if !matches!(letter, 'a' | 'A' | 'I') {
+                quality.split_words += 1;
+            }
         }
     }
     quality
@@ -448,6 +472,17 @@ mod tests {
         assert!(page_quality("plain readable text").is_clean());
         assert!(!page_quality("\u{E001}\u{E002}\u{E003} ab").is_clean());
         assert!(!page_quality("   ").is_clean());
+    }
+
+    #[test]
+    fn quality_flags_words_broken_by_spaces() {
+        let broken =
+            page_quality("C a sh used in in vestin g a ctivities in crea sed o f fisca l y ea r");
+        let whole = page_quality("Cash used in investing activities increased of fiscal year");
+        assert!(!broken.is_clean());
+        assert!(whole.is_clean());
+        assert!(whole.score() > broken.score());
+        assert!(page_quality("I saw a cat and a dog in a car").is_clean());
     }
 
     #[test]

@@ -319,7 +319,7 @@ impl Catalog {
         Ok(())
     }
 
-    /// The chunks of one document, as the keyword index needs them.
+    /// A document's chunks (id, page, text) in reading order.
     pub async fn chunks_of_document(&self, document_id: i64) -> Result<Vec<(i64, i64, String)>> {
         let rows = sqlx::query(
             "SELECT id, page_number, text FROM chunks WHERE document_id = ? ORDER BY id",
@@ -327,6 +327,24 @@ impl Catalog {
         .bind(document_id)
         .fetch_all(&self.pool)
         .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
+    /// A document's chunks (id, page, indexed text), as the keyword index stores them.
+    pub async fn indexed_chunks_of_document(
+        &self,
+        document_id: i64,
+    ) -> Result<Vec<(i64, i64, String)>> {
+        let sql = format!(
+            "SELECT c.id, c.page_number, {INDEXED_TEXT} FROM chunks c JOIN documents d ON d.id = c.document_id \
+             WHERE c.document_id = ? ORDER BY c.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(document_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect()

@@ -255,7 +255,7 @@ impl Library {
         self.keyword.clear()?;
         for doc in self.catalog.documents().await? {
             if matches!(doc.status, DocStatus::Searchable | DocStatus::Indexed) {
-                let chunks = self.catalog.chunks_of_document(doc.id).await?;
+                let chunks = self.catalog.indexed_chunks_of_document(doc.id).await?;
                 self.keyword.replace_document(doc.id, &chunks)?;
             }
         }
@@ -331,7 +331,7 @@ impl Indexer<'_> {
 
     /// Puts an extracted document into the keyword index and makes it searchable.
     pub async fn index_keywords(&mut self, document_id: i64) -> Result<()> {
-        let chunks = self.catalog.chunks_of_document(document_id).await?;
+        let chunks = self.catalog.indexed_chunks_of_document(document_id).await?;
         self.keyword.replace_document(document_id, &chunks)?;
         self.catalog
             .set_status(document_id, DocStatus::Searchable)

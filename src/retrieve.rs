@@ -1,7 +1,7 @@
 //! Retrieval: BM25 and vector candidates fused by reciprocal-rank fusion, resolved to cited
 //! passages (document, page, char span) through the catalog.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -10,8 +10,10 @@ use crate::catalog::ChunkRecord;
 use crate::error::Result;
 use crate::library::Library;
 
-/// Reciprocal-rank fusion constant (Cormack et al.): damps the weight of top ranks.
-pub const RRF_K: f32 = 60.0;
+/// Reciprocal-rank fusion constant (Cormack et al.): the smaller, the more the top ranks of
+/// each list weigh. The usual 60 flattened the lists too much on the docugami-dev set (page
+/// recall@5 0.53 at 60, 0.57 at 20, with one passage per page).
+pub const RRF_K: f32 = 20.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -155,8 +157,10 @@ impl Library {
         }
         let mut ranked: Vec<(i64, Fused)> = fused.into_iter().collect();
         ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
-        // Resolve a few more than k: chunks of documents removed meanwhile are skipped.
-        ranked.truncate(options.k * 2 + 10);
+        // Resolve every candidate: chunks of documents removed meanwhile are skipped, and only
+        // the best passage of each page is kept (overlapping neighbours would crowd out other
+        // pages, and a citation points at a page anyway).
+        ranked.truncate(candidates * 2);
         let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
         let stage = Instant::now();
         let mut records: HashMap<i64, ChunkRecord> = self
@@ -168,18 +172,21 @@ impl Library {
             .collect();
         timings.catalog_ms += elapsed_ms(stage);
         let terms = query_terms(query);
+        let mut pages_seen = HashSet::new();
         let hits = ranked
             .into_iter()
-            .filter_map(|(id, (score, keyword_rank, vector_rank, similarity))| {
-                records.remove(&id).map(|chunk| SearchHit {
+            .filter_map(|(id, fused)| records.remove(&id).map(|chunk| (chunk, fused)))
+            .filter(|(chunk, _)| pages_seen.insert((chunk.document_id, chunk.page)))
+            .map(
+                |(chunk, (score, keyword_rank, vector_rank, similarity))| SearchHit {
                     highlights: highlight(&chunk.text, &terms),
                     chunk,
                     score,
                     keyword_rank,
                     vector_rank,
                     similarity,
-                })
-            })
+                },
+            )
             .take(options.k)
             .collect();
         timings.total_ms = elapsed_ms(started);

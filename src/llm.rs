@@ -545,16 +545,15 @@ impl LanguageModel {
         cancel: &CancellationToken,
         on_text: &mut (dyn FnMut(&str) + Send),
     ) -> Result<Generation> {
-        let mut request = mistralrs::RequestBuilder::new()
-            .set_sampler_max_len(params.max_tokens)
-            .enable_thinking(false);
+        let mut request = mistralrs::RequestBuilder::new().enable_thinking(false);
+        // The deterministic sampler replaces all sampling settings (the length limit too), so
+        // the limit is set after it.
         request = if params.temperature <= 0.0 {
             request.set_deterministic_sampler()
         } else {
-            request
-                .set_sampler_temperature(params.temperature)
-                .set_sampler_max_len(params.max_tokens)
+            request.set_sampler_temperature(params.temperature)
         };
+        request = request.set_sampler_max_len(params.max_tokens);
         for message in messages {
             let role = match message.role {
                 Role::System => mistralrs::TextMessageRole::System,

@@ -6,16 +6,14 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::chunk::{chunk_page, ChunkSizes};
 pub use crate::embed::BATCH_SIZE;
-use crate::embed::{Embedder, MiniLmEmbedder, MINILM_DIR};
 use crate::error::{Error, Result};
-use crate::extract::{extract_pdf, ExtractLimits};
 use crate::library::{Access, Library, LibraryPaths};
 use crate::retrieve::{SearchMode, SearchOptions, SearchTimings};
 use crate::system::peak_rss_bytes;
 
 pub mod models;
+pub mod speed;
 
 #[derive(Debug, Clone)]
 pub struct IngestBenchOptions {
@@ -115,7 +113,7 @@ impl IngestBenchReport {
     }
 }
 
-fn pdfs_in(dir: &Path) -> Vec<PathBuf> {
+pub fn pdfs_in(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .follow_links(true)
         .into_iter()
@@ -182,42 +180,20 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
     }
 
     // 1. Extraction alone (reading, both readers as needed, normalisation, chunking).
-    let started = Instant::now();
-    let mut pages = 0u64;
-    let mut chunk_texts = Vec::new();
-    for file in &files {
-        let Ok(bytes) = std::fs::read(file) else {
-            continue;
-        };
-        if let Ok(extraction) =
-            extract_pdf(std::sync::Arc::new(bytes), None, ExtractLimits::default()).await
-        {
-            pages += extraction.pages.len() as u64;
-            for (i, text) in extraction.pages.iter().enumerate() {
-                chunk_texts.extend(
-                    chunk_page(text, i as u32 + 1, ChunkSizes::default())
-                        .into_iter()
-                        .map(|c| c.text),
-                );
-            }
-        }
-    }
-    let extraction = Rate::new(pages, started.elapsed().as_secs_f64());
+    let speed::ExtractionRun {
+        rate: extraction,
+        chunk_texts,
+        ..
+    } = speed::extraction(&files).await;
+    let pages = extraction.items;
 
     // 2. Embedding alone, in the rounds ingestion uses.
-    let embedder =
-        MiniLmEmbedder::load(&options.models.join(MINILM_DIR))?.with_batch_size(options.batch_size);
-    let sample: Vec<&str> = chunk_texts
+    let sample: Vec<String> = chunk_texts
         .iter()
         .take(options.embed_sample)
-        .map(String::as_str)
+        .cloned()
         .collect();
-    let started = Instant::now();
-    for round in sample.chunks(64) {
-        embedder.embed(round)?;
-    }
-    let embedding = Rate::new(sample.len() as u64, started.elapsed().as_secs_f64());
-    drop(embedder);
+    let (embedding, _) = speed::embedding(&options.models, &sample, options.batch_size)?;
 
     // 3. End to end into a scratch library.
     let scratch = std::env::temp_dir().join(format!("folio-bench-{}", std::process::id()));

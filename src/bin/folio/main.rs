@@ -187,6 +187,46 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Extraction alone (read, normalise, chunk) of the PDFs under DIR, one file at a time
+    Extract {
+        dir: PathBuf,
+        /// Also write the chunk texts there (a JSON array), for `bench embed` and references
+        #[arg(long)]
+        chunks_out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Embedding alone (all-MiniLM-L6-v2) of the texts in a JSON array; threads = the CPUs
+    /// this process may use (restrict with `taskset`)
+    Embed {
+        /// JSON array of strings, e.g. written by `bench extract --chunks-out`
+        #[arg(long)]
+        texts: PathBuf,
+        /// Texts per forward pass
+        #[arg(long, default_value_t = bench::BATCH_SIZE)]
+        batch: usize,
+        /// Also write the vectors there (a JSON array), to check them against a reference
+        #[arg(long)]
+        vectors_out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generation on a fixed prompt: time to first token, prefill and decode tokens/s
+    Generate {
+        /// Model name from `folio models`, or a GGUF path [default: the default model]
+        #[arg(long)]
+        model: Option<String>,
+        /// File holding the prompt (one user message)
+        #[arg(long)]
+        prompt: PathBuf,
+        #[arg(long, default_value_t = 64)]
+        max_tokens: usize,
+        /// Timed runs after one warm-up
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Page-level recall@k and MRR of each search mode on a QA set with gold pages
     /// (ingests PDFS into the library first; unchanged files are skipped)
     Retrieval {
@@ -295,6 +335,74 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let report = bench::ingest(&dir, &options).await?;
             print_report(&report, json, report.to_table())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Extract {
+            dir,
+            chunks_out,
+            json,
+        }) => {
+            let run = bench::speed::extraction(&bench::pdfs_in(&dir)).await;
+            if let Some(out) = chunks_out {
+                std::fs::write(&out, serde_json::to_vec(&run.chunk_texts)?)
+                    .with_context(|| format!("writing {}", out.display()))?;
+            }
+            let table = format!(
+                "{} files, {} pages in {:.2}s: {:.1} pages/s\n",
+                run.files, run.rate.items, run.rate.seconds, run.rate.per_second
+            );
+            print_report(&run, json, table)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Embed {
+            texts,
+            batch,
+            vectors_out,
+            json,
+        }) => {
+            let raw =
+                std::fs::read(&texts).with_context(|| format!("reading {}", texts.display()))?;
+            let texts: Vec<String> = serde_json::from_slice(&raw)
+                .with_context(|| format!("{} is not a JSON array of strings", texts.display()))?;
+            let (rate, vectors) = bench::speed::embedding(&paths.models, &texts, batch)?;
+            if let Some(out) = vectors_out {
+                std::fs::write(&out, serde_json::to_vec(&vectors)?)
+                    .with_context(|| format!("writing {}", out.display()))?;
+            }
+            let table = format!(
+                "{} texts in {:.2}s: {:.2} texts/s\n",
+                rate.items, rate.seconds, rate.per_second
+            );
+            print_report(&rate, json, table)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Generate {
+            model,
+            prompt,
+            max_tokens,
+            repeats,
+            json,
+        }) => {
+            let prompt = std::fs::read_to_string(&prompt)
+                .with_context(|| format!("reading {}", prompt.display()))?;
+            let info =
+                folio::models::ModelStore::new(paths.models.clone()).resolve(model.as_deref())?;
+            let report = bench::speed::generation(&info.path, &prompt, max_tokens, repeats).await?;
+            let mut table = format!(
+                "{} ({} threads), loaded in {:.0} ms\n",
+                report.model, report.threads, report.load_ms
+            );
+            for run in &report.runs {
+                table.push_str(&format!(
+                    "prompt {} tokens, TTFT {:.0} ms, prefill {:.1} tok/s, decode {:.1} tok/s ({} tokens)\n",
+                    run.prompt_tokens,
+                    run.time_to_first_token_ms,
+                    run.prefill_tokens_per_second,
+                    run.decode_tokens_per_second,
+                    run.completion_tokens
+                ));
+            }
+            print_report(&report, json, table)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Models {

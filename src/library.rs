@@ -48,6 +48,12 @@ impl LibraryPaths {
     }
 }
 
+/// What the keyword index stores for a chunk; bump when that changes, so that libraries built
+/// before are rebuilt from the catalog on their next open for writing.
+/// 2: passages under their document title (`INDEXED_TEXT`).
+const KEYWORD_INDEX_FORMAT: &str = "2";
+const KEYWORD_INDEX_FORMAT_KEY: &str = "keyword_index_format";
+
 /// What a repair on open found and fixed (all zero on a clean library).
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct RepairReport {
@@ -239,9 +245,12 @@ impl Library {
             report.documents_reindexed += 1;
         }
         let counts = self.catalog.counts().await?;
-        if self.keyword.len()? != counts.keyword_chunks as u64 {
+        let format = self.catalog.setting(KEYWORD_INDEX_FORMAT_KEY).await?;
+        let outdated = format.as_deref() != Some(KEYWORD_INDEX_FORMAT);
+        if self.keyword.len()? != counts.keyword_chunks as u64 || outdated {
             self.rebuild_keyword_index().await?;
-            report.keyword_index_rebuilt = true;
+            // A new library gets its format recorded without counting as a repair.
+            report.keyword_index_rebuilt = counts.keyword_chunks > 0;
         }
         if self.vectors.len().await? != counts.embedded_chunks as usize {
             let (deleted, requeued) = self.reconcile_vectors().await?;
@@ -259,7 +268,9 @@ impl Library {
                 self.keyword.replace_document(doc.id, &chunks)?;
             }
         }
-        Ok(())
+        self.catalog
+            .set_setting(KEYWORD_INDEX_FORMAT_KEY, KEYWORD_INDEX_FORMAT)
+            .await
     }
 
     /// Deletes vectors the catalog does not expect (or holds twice) and requeues chunks whose

@@ -355,3 +355,36 @@ async fn unreadable_inputs_get_their_own_outcome() {
     assert!(report.anything_added());
     assert_consistent(&library).await;
 }
+
+/// A passage is found by its document's title even when its own text does not name it, and a
+/// library whose keyword index predates that is rebuilt on its next open.
+#[tokio::test]
+async fn passages_are_found_by_document_title_also_after_an_upgrade() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pdf = support::write_pdf(
+        tmp.path(),
+        "Zephyrine audit.pdf",
+        &[vec!["Net revenue rose by eight percent in the quarter."]],
+    );
+    let root = tmp.path().join("lib");
+    let mut library = support::open_writer(&root).await;
+    add(&mut library, &[&pdf]).await;
+    let found = top(&library, "zephyrine revenue", SearchMode::Keyword, 3).await;
+    assert_eq!(found, vec![("Zephyrine audit.pdf".to_string(), 1)]);
+    // Pretend the index was written by an older Folio.
+    library
+        .catalog()
+        .set_setting("keyword_index_format", "1")
+        .await
+        .unwrap();
+    library.close().await;
+
+    let library = support::open_writer(&root).await;
+    assert!(library.repair_report().keyword_index_rebuilt);
+    let found = top(&library, "zephyrine revenue", SearchMode::Keyword, 3).await;
+    assert_eq!(found, vec![("Zephyrine audit.pdf".to_string(), 1)]);
+    assert_consistent(&library).await;
+    library.close().await;
+    let library = support::open_writer(&root).await;
+    assert!(library.repair_report().is_clean());
+}

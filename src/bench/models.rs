@@ -118,7 +118,7 @@ fn file_name(file: &str) -> String {
         .unwrap_or_else(|| file.to_string())
 }
 
-/// Whether an answer cites a gold page, or a page holding one of the expected answer's figures.
+/// Whether an answer cites evidence for the question (see `is_evidence`); None without gold.
 pub(crate) async fn cites_gold(
     library: &Library,
     record: &QaRecord,
@@ -133,27 +133,51 @@ pub(crate) async fn cites_gold(
         return Ok(None);
     }
     for citation in &answer.citations {
-        let name = file_name(&citation.file);
-        if record
-            .evidence
-            .iter()
-            .any(|e| e.doc == name && e.page == citation.page)
+        if is_evidence(
+            library,
+            record,
+            &figures,
+            &citation.file,
+            citation.document_id,
+            citation.page,
+        )
+        .await?
         {
             return Ok(Some(true));
         }
-        if !figures.is_empty() {
-            if let Some(text) = library
-                .catalog()
-                .page_text(citation.document_id, citation.page)
-                .await?
-            {
-                if figures.iter().any(|f| contains_figure(&text, f)) {
-                    return Ok(Some(true));
-                }
-            }
-        }
     }
     Ok(Some(false))
+}
+
+/// Whether a retrieved or cited page counts as evidence for `record`: a gold page, or a page
+/// of a gold document (any document when none is listed) holding one of the expected answer's
+/// key figures — the eval set lists the pages where a figure was verified, and asks to accept
+/// others that repeat it.
+pub(crate) async fn is_evidence(
+    library: &Library,
+    record: &QaRecord,
+    figures: &[String],
+    file: &str,
+    document_id: i64,
+    page: i64,
+) -> Result<bool> {
+    let name = file_name(file);
+    if record
+        .evidence
+        .iter()
+        .any(|e| e.doc == name && e.page == page)
+    {
+        return Ok(true);
+    }
+    let gold_document = record.evidence.is_empty() || record.evidence.iter().any(|e| e.doc == name);
+    if figures.is_empty() || !gold_document {
+        return Ok(false);
+    }
+    Ok(library
+        .catalog()
+        .page_text(document_id, page)
+        .await?
+        .is_some_and(|text| figures.iter().any(|f| contains_figure(&text, f))))
 }
 
 async fn bench_model(

@@ -148,6 +148,13 @@ pub struct CatalogCounts {
 /// A passage rarely names its document ("net sales rose 8%"), while questions do.
 const INDEXED_TEXT: &str = "d.title || char(10) || c.text";
 
+/// Rows of (chunk id, a second id or number, text), as several chunk queries return them.
+fn chunk_triples(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<(i64, i64, String)>> {
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
 /// Chunks of searchable documents still waiting for their vector.
 const PENDING_CHUNKS: &str =
     "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id \
@@ -327,9 +334,7 @@ impl Catalog {
         .bind(document_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect()
+        chunk_triples(&rows)
     }
 
     /// A document's chunks (id, page, indexed text), as the keyword index stores them.
@@ -345,9 +350,7 @@ impl Catalog {
             .bind(document_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect()
+        chunk_triples(&rows)
     }
 
     /// Up to `limit` chunks (id, document id, indexed text) of keyword-searchable documents that
@@ -358,9 +361,7 @@ impl Catalog {
              WHERE c.embedded = 0 AND d.status = 'searchable' ORDER BY c.id LIMIT ?"
         );
         let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect()
+        chunk_triples(&rows)
     }
 
     /// Records that these chunks have their vectors, and promotes documents whose chunks all do.

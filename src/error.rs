@@ -53,6 +53,11 @@ pub enum Error {
     NoSuchConversation(i64),
     #[error("a background task failed: {0}")]
     Task(String),
+    #[error("the disk holding the library at {library} is full (Folio stopped while writing the {store}): free some space, then run the same command again; documents added before are kept and stay searchable")]
+    DiskFull {
+        library: PathBuf,
+        store: &'static str,
+    },
 }
 
 impl Error {
@@ -85,6 +90,45 @@ impl Error {
             Error::Generation(_) => "generation",
             Error::NoSuchConversation(_) => "no_such_conversation",
             Error::Task(_) => "task",
+            Error::DiskFull { .. } => "disk_full",
+        }
+    }
+
+    /// Whether a full disk or quota caused this (ENOSPC or SQLite's "database or disk is full"),
+    /// wherever in the chain of causes it sits. LanceDB keeps only the message of some causes.
+    fn is_disk_full(&self) -> bool {
+        use std::io::ErrorKind;
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(error) = cause {
+            if let Some(io) = error.downcast_ref::<std::io::Error>() {
+                if matches!(io.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded) {
+                    return true;
+                }
+            }
+            cause = error.source();
+        }
+        const SQLITE_FULL: &str = "13";
+        let sqlite_full = matches!(self, Error::Catalog(sqlx::Error::Database(db))
+            if db.code().as_deref() == Some(SQLITE_FULL));
+        sqlite_full || self.to_string().contains("No space left on device")
+    }
+
+    /// Names a full disk as such, so the user reads what to do instead of a storage error.
+    pub(crate) fn explain_disk_full(self, library: &std::path::Path) -> Self {
+        let store = match &self {
+            Error::DiskFull { .. } => return self,
+            Error::Catalog(_) | Error::Migration(_) => "catalog",
+            Error::KeywordIndex(_) => "keyword index",
+            Error::VectorIndex(_) => "vector index",
+            _ => "library",
+        };
+        if self.is_disk_full() {
+            Error::DiskFull {
+                library: library.to_path_buf(),
+                store,
+            }
+        } else {
+            self
         }
     }
 }
@@ -102,3 +146,27 @@ impl From<tokio::task::JoinError> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_told_apart_from_other_storage_errors() {
+        const ENOSPC: i32 = 28;
+        let full = Error::io(
+            "/lib/catalog.sqlite",
+            std::io::Error::from_raw_os_error(ENOSPC),
+        );
+        let explained = full.explain_disk_full(std::path::Path::new("/lib"));
+        assert_eq!(explained.code(), "disk_full");
+        assert!(explained.to_string().contains("free some space"));
+        let missing = Error::io("/lib/x", std::io::ErrorKind::NotFound.into());
+        assert_eq!(
+            missing
+                .explain_disk_full(std::path::Path::new("/lib"))
+                .code(),
+            "io"
+        );
+    }
+}

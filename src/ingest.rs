@@ -267,8 +267,21 @@ fn title_from_path(path: &Path) -> String {
 }
 
 impl Library {
-    /// Adds files and folders. One bad file never stops the batch: each gets an outcome.
+    /// Adds files and folders. One bad file never stops the batch: each gets an outcome. Only
+    /// a failure of the library itself (a full disk, …) stops it; what was stored stays.
     pub async fn add(
+        &mut self,
+        paths: &[PathBuf],
+        options: &AddOptions,
+        progress: &(dyn Fn(IngestEvent) + Send + Sync),
+    ) -> Result<AddReport> {
+        let library = self.paths.root.clone();
+        self.add_batch(paths, options, progress)
+            .await
+            .map_err(|e| e.explain_disk_full(&library))
+    }
+
+    async fn add_batch(
         &mut self,
         paths: &[PathBuf],
         options: &AddOptions,
@@ -400,6 +413,16 @@ impl Library {
 
     /// Computes the vectors still missing (after an interrupted or keyword-only run).
     pub async fn embed_pending(
+        &mut self,
+        progress: &(dyn Fn(IngestEvent) + Send + Sync),
+    ) -> Result<u64> {
+        let library = self.paths.root.clone();
+        self.embed_all_pending(progress)
+            .await
+            .map_err(|e| e.explain_disk_full(&library))
+    }
+
+    async fn embed_all_pending(
         &mut self,
         progress: &(dyn Fn(IngestEvent) + Send + Sync),
     ) -> Result<u64> {

@@ -100,7 +100,15 @@ pub struct Library {
 }
 
 impl Library {
+    /// Opens (creating, migrating and repairing as needed) the library at `paths.root`.
     pub async fn open(paths: LibraryPaths, access: Access) -> Result<Self> {
+        let root = paths.root.clone();
+        Self::open_at(paths, access)
+            .await
+            .map_err(|e| e.explain_disk_full(&root))
+    }
+
+    async fn open_at(paths: LibraryPaths, access: Access) -> Result<Self> {
         std::fs::create_dir_all(&paths.root).map_err(|e| Error::io(&paths.root, e))?;
         let write_lock = match access {
             Access::Write => Some(take_write_lock(&paths)?),
@@ -213,7 +221,11 @@ impl Library {
 
     /// Removes a document from both indexes, then from the catalog.
     pub async fn remove_document(&mut self, document_id: i64) -> Result<()> {
-        self.indexer().remove_document(document_id).await
+        let library = self.paths.root.clone();
+        self.indexer()
+            .remove_document(document_id)
+            .await
+            .map_err(|e| e.explain_disk_full(&library))
     }
 
     /// Borrows the parts that change together when documents are added or removed.
@@ -306,10 +318,13 @@ impl Library {
     /// Rebuilds both indexes from the catalog. Vectors are recomputed by the next ingest run
     /// (`embed_pending`), which `folio reindex` starts at once.
     pub async fn reindex(&mut self) -> Result<()> {
-        self.rebuild_keyword_index().await?;
-        self.vectors.clear().await?;
-        self.catalog.reset_embedded().await?;
-        Ok(())
+        let library = self.paths.root.clone();
+        let rebuilt = async {
+            self.rebuild_keyword_index().await?;
+            self.vectors.clear().await?;
+            self.catalog.reset_embedded().await
+        };
+        rebuilt.await.map_err(|e| e.explain_disk_full(&library))
     }
 
     pub async fn close(self) {

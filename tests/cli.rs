@@ -7,16 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn folio(library: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_folio"))
-        .arg("--library")
-        .arg(library)
-        .arg("--models")
-        .arg(support::models_dir())
-        .args(args)
-        .output()
-        .unwrap()
-}
+use support::folio;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -264,4 +255,53 @@ fn ask_json_and_conversations_that_persist_across_processes() {
     assert!(stdout(&folio(&library, &["chats", "list", "--json"]))
         .trim()
         .is_empty());
+}
+
+/// A file and a folder the user may not read are reported as unreadable; the rest is added.
+/// Root reads everything, so as root the command runs without the capabilities that allow it.
+#[test]
+fn unreadable_files_and_folders_are_reported_and_the_rest_added() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    let locked_folder = input.join("locked folder");
+    std::fs::create_dir_all(&locked_folder).unwrap();
+    support::write_pdf(&input, "open.pdf", &[vec!["Readable lapwing notes."]]);
+    let secret = support::write_pdf(&input, "secret.pdf", &[vec!["Hidden."]]);
+    support::write_pdf(&locked_folder, "inside.pdf", &[vec!["Hidden too."]]);
+    for locked in [&secret, &locked_folder] {
+        std::fs::set_permissions(locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let wrapper: &[&str] = if support::is_root() {
+        &[
+            "setpriv",
+            "--bounding-set",
+            "-dac_override,-dac_read_search",
+        ]
+    } else {
+        &[]
+    };
+    let library = tmp.path().join("lib");
+    let out = support::folio_command_under(wrapper, &library)
+        .args(["add", "--no-embed", "--json", input.to_str().unwrap()])
+        .output()
+        .unwrap();
+    std::fs::set_permissions(&locked_folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcome = |suffix: &str| {
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["file"].as_str().unwrap().ends_with(suffix))
+            .map(|f| f["outcome"].as_str().unwrap().to_string())
+    };
+    assert_eq!(outcome("open.pdf").as_deref(), Some("indexed"));
+    assert_eq!(outcome("secret.pdf").as_deref(), Some("unreadable"));
+    assert_eq!(outcome("locked folder").as_deref(), Some("unreadable"));
 }

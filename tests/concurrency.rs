@@ -5,27 +5,14 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use folio::{Access, Library};
 
 const TINY: &str = "SmolLM2-135M-Instruct.Q4_1";
 
-fn folio(library: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_folio"));
-    command
-        .arg("--library")
-        .arg(library)
-        .arg("--models")
-        .arg(support::models_dir());
-    command
-}
-
-fn run(library: &Path, args: &[&str]) -> Output {
-    folio(library).args(args).output().unwrap()
-}
+use support::{folio as run, folio_command as folio};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -9,14 +9,8 @@ use std::time::{Duration, Instant};
 use folio::{Access, Library};
 
 fn folio(library: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_folio"));
-    command
-        .arg("--library")
-        .arg(library)
-        .arg("--models")
-        .arg(support::models_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let mut command = support::folio_command(library);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
     command
 }
 

@@ -11,23 +11,7 @@ use std::process::{Command, Output};
 
 use folio::{Access, Library};
 
-fn folio(library: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_folio"))
-        .arg("--library")
-        .arg(library)
-        .arg("--models")
-        .arg(support::models_dir())
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
+use support::{folio, is_root};
 
 /// A tmpfs mounted for the test's lifetime, unmounted even when the test fails.
 struct Tmpfs(PathBuf);

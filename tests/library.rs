@@ -6,6 +6,8 @@ mod support;
 
 use std::path::Path;
 
+use sha2::Digest;
+
 use folio::{Access, AddOptions, Error, Library, Outcome, SearchMode, SearchOptions};
 use support::samples::FACTS;
 
@@ -353,6 +355,65 @@ async fn unreadable_inputs_get_their_own_outcome() {
         Outcome::Unreadable { .. }
     ));
     assert!(report.anything_added());
+    assert_consistent(&library).await;
+}
+
+/// Awkward names and files that move under Folio's feet: a 250-byte Unicode name, a path
+/// nested past 1,000 characters, a file deleted and another rewritten after the batch found
+/// them (each file is read once; its hash and text come from that one read).
+#[tokio::test]
+async fn odd_paths_and_files_that_change_mid_batch_get_truthful_outcomes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs with spaces");
+    let deep = (0..20).fold(docs.clone(), |dir, i| {
+        dir.join(format!("level {i} — ünïcødé folder name of some length"))
+    });
+    std::fs::create_dir_all(&deep).unwrap();
+    assert!(deep.as_os_str().len() > 1000);
+    let long_name = format!("{}.pdf", "é".repeat(123)); // 250 bytes, near NAME_MAX
+    support::write_pdf(
+        &deep,
+        &long_name,
+        &[vec!["The heron census counted 41 nests."]],
+    );
+    let first = support::write_pdf(&docs, "a first.pdf", &[vec!["Opening file."]]);
+    let vanishing = support::write_pdf(&docs, "b vanishing.pdf", &[vec!["Soon gone."]]);
+    let rewritten = support::write_pdf(&docs, "c rewritten.pdf", &[vec!["Old osprey text."]]);
+
+    let mut library = support::open_writer(&tmp.path().join("lib")).await;
+    // Files are read in name order; while the first is read, the next two change.
+    let on_event = |event: folio::IngestEvent| {
+        if matches!(&event, folio::IngestEvent::FileStarted { file } if Path::new(file) == first) {
+            std::fs::remove_file(&vanishing).unwrap();
+            support::write_pdf(&docs, "c rewritten.pdf", &[vec!["New kingfisher text."]]);
+        }
+    };
+    let paths = [docs.clone()];
+    let report = library
+        .add(&paths, &AddOptions::default(), &on_event)
+        .await
+        .unwrap();
+    assert_eq!(outcome_of(&report, &long_name), &Outcome::Indexed);
+    assert!(matches!(
+        outcome_of(&report, "b vanishing.pdf"),
+        Outcome::Unreadable { .. }
+    ));
+    assert_eq!(outcome_of(&report, "c rewritten.pdf"), &Outcome::Indexed);
+    assert_eq!(
+        top(&library, "heron nests", SearchMode::Hybrid, 1).await,
+        vec![(long_name.clone(), 1)]
+    );
+    // What is stored is what was read, hash and text alike.
+    assert_eq!(
+        top(&library, "kingfisher", SearchMode::Keyword, 3).await,
+        vec![("c rewritten.pdf".to_string(), 1)]
+    );
+    assert!(top(&library, "osprey", SearchMode::Keyword, 3)
+        .await
+        .is_empty());
+    let stored = library.find_document("c rewritten.pdf").await.unwrap();
+    let bytes = std::fs::read(&rewritten).unwrap();
+    assert_eq!(stored.sha256, format!("{:x}", sha2::Sha256::digest(&bytes)));
     assert_consistent(&library).await;
 }
 

@@ -12,25 +12,12 @@ const QUESTION: &str = "What does error code E17 mean?";
 
 /// `folio` with `args`, run under `wrapper` (e.g. `unshare -n`).
 fn folio_under(wrapper: &[&str], library: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(wrapper[0]);
-    command
-        .args(&wrapper[1..])
-        .arg(env!("CARGO_BIN_EXE_folio"))
-        .arg("--library")
-        .arg(library)
-        .arg("--models")
-        .arg(support::models_dir())
+    support::folio_command_under(wrapper, library)
         .args(args)
         // Nothing inherited from the caller should be what keeps Folio offline.
-        .env_remove("HF_HUB_OFFLINE");
-    command.output().unwrap()
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
+        .env_remove("HF_HUB_OFFLINE")
         .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap()
 }
 
 fn check(output: &Output, what: &str) {
@@ -44,7 +31,7 @@ fn check(output: &Output, what: &str) {
 
 #[test]
 fn add_and_ask_work_in_a_network_namespace_without_interfaces() {
-    if !is_root() {
+    if !support::is_root() {
         eprintln!("skipped: creating a network namespace needs root (CI runs as root)");
         return;
     }

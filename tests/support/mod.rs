@@ -5,6 +5,7 @@ pub mod pdf;
 pub mod samples;
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use folio::{Access, Library, LibraryPaths};
 
@@ -57,4 +58,44 @@ pub fn write_pdf(dir: &Path, name: &str, pages: &[Vec<&str>]) -> PathBuf {
 pub fn sample_pdf(sample: &samples::Sample) -> Vec<u8> {
     let pages: Vec<Vec<&str>> = sample.pages.iter().map(|p| p.to_vec()).collect();
     pdf::pdf_with_pages(&pages)
+}
+
+/// The `folio` binary on `library` with the test models, started through `wrapper` (e.g.
+/// `unshare --net --`; empty for none). Add the command's own arguments.
+pub fn folio_command_under(wrapper: &[&str], library: &Path) -> Command {
+    let binary = env!("CARGO_BIN_EXE_folio");
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
+    command
+        .arg("--library")
+        .arg(library)
+        .arg("--models")
+        .arg(models_dir());
+    command
+}
+
+pub fn folio_command(library: &Path) -> Command {
+    folio_command_under(&[], library)
+}
+
+/// Runs `folio ARGS` on `library` to completion.
+pub fn folio(library: &Path, args: &[&str]) -> Output {
+    match folio_command(library).args(args).output() {
+        Ok(output) => output,
+        Err(e) => panic!("running folio {args:?}: {e}"),
+    }
+}
+
+/// Some tests need root (network namespaces, mounts, dropping capabilities); CI runs as root.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }

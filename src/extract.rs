@@ -192,7 +192,7 @@ pub async fn extract_with(
         });
     }
     let Some((raw_pages, names)) = best else {
-        return Err(classify_failure(&pdf, &errors));
+        return Err(classify_failure(&errors));
     };
     let pages: Vec<String> = raw_pages.iter().map(|p| normalize_text(p)).collect();
     let pages_without_text = pages.iter().filter(|p| p.trim().is_empty()).count();
@@ -223,8 +223,10 @@ fn first_line(message: &str) -> &str {
     message.lines().next().unwrap_or("").trim()
 }
 
-fn classify_failure(pdf: &[u8], errors: &[(&'static str, ReadError)]) -> ExtractFailure {
-    if errors.iter().any(|(_, e)| *e == ReadError::Encrypted) || looks_encrypted(pdf) {
+fn classify_failure(errors: &[(&'static str, ReadError)]) -> ExtractFailure {
+    // Only a reader's own verdict counts: many files carry an /Encrypt dictionary that an empty
+    // password opens, and asking for a password when one of those is damaged misleads.
+    if errors.iter().any(|(_, e)| *e == ReadError::Encrypted) {
         return ExtractFailure::Encrypted;
     }
     if !errors.is_empty() && errors.iter().all(|(_, e)| *e == ReadError::TimedOut) {
@@ -239,11 +241,6 @@ fn classify_failure(pdf: &[u8], errors: &[(&'static str, ReadError)]) -> Extract
         })
         .collect();
     ExtractFailure::Damaged(reasons.join("; "))
-}
-
-/// Whether the file declares encryption in a trailer (cheap byte scan).
-pub fn looks_encrypted(pdf: &[u8]) -> bool {
-    pdf.windows(8).any(|w| w == b"/Encrypt")
 }
 
 /// Whether the bytes start like a PDF (the header may follow some junk, as readers allow).

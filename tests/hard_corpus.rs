@@ -1,5 +1,6 @@
 //! Every file of `../shared/eval/pdfs-hard/` in one batch: no panic escapes, the batch finishes,
-//! each file's outcome agrees with its manifest entry, and readable files are searchable.
+//! each file's outcome agrees with its manifest entry, readable files are searchable, and peak
+//! memory stays under 2 GiB.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
 mod support;
@@ -102,11 +103,14 @@ async fn every_hard_file_gets_the_outcome_its_manifest_predicts() {
             ));
         }
     }
+    // This test is its own process, so the peak is the batch's (plus the test harness).
+    let peak_rss_mib = folio::system::peak_rss_bytes().unwrap_or(0) >> 20;
     eprintln!(
-        "{} files in {seconds:.1}s, {} pages; outcomes {tally:?}; readers {readers:?}",
+        "{} files in {seconds:.1}s, {} pages; outcomes {tally:?}; readers {readers:?}; peak RSS {peak_rss_mib} MiB",
         report.files.len(),
         report.pages_extracted
     );
+    assert!(peak_rss_mib < 2048, "peak RSS {peak_rss_mib} MiB");
     assert!(
         wrong.is_empty(),
         "{} files with an unexpected outcome:\n{}",

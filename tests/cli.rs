@@ -305,3 +305,36 @@ fn unreadable_files_and_folders_are_reported_and_the_rest_added() {
     assert_eq!(outcome("secret.pdf").as_deref(), Some("unreadable"));
     assert_eq!(outcome("locked folder").as_deref(), Some("unreadable"));
 }
+
+/// Control characters in a file name (and so in the title) are escaped in every listing.
+#[test]
+fn control_characters_never_reach_the_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let library = tmp.path().join("lib");
+    let name = "bell\u{7} clear\u{1b}[2J rtl\u{202e}fdp.pdf";
+    support::write_pdf(tmp.path(), name, &[vec!["The curlew survey ends in May."]]);
+    let file = tmp.path().join(name);
+    let added = folio(&library, &["add", "--no-embed", file.to_str().unwrap()]);
+    let docs = folio(&library, &["docs"]);
+    let found = folio(&library, &["search", "curlew survey", "--mode", "keyword"]);
+    for output in [&added, &docs, &found] {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for stream in [&output.stdout, &output.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            let raw: Vec<char> = text
+                .chars()
+                .filter(|&c| (c.is_control() && c != '\n') || c == '\u{202e}')
+                .collect();
+            assert!(raw.is_empty(), "raw {raw:?} in {text}");
+        }
+    }
+    assert!(
+        stdout(&found).contains("bell\u{FFFD} clear\u{FFFD}[2J"),
+        "{}",
+        stdout(&found)
+    );
+}

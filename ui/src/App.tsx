@@ -10,6 +10,7 @@ import { Library } from "./components/Library";
 import { Privacy, Settings } from "./components/Settings";
 import { Viewer } from "./components/Viewer";
 import { applyEvent, startProgress, type IngestProgress } from "./lib/progress";
+import { visible } from "./lib/text";
 
 type View = "chat" | "library" | "settings" | "privacy";
 
@@ -179,11 +180,11 @@ export function App() {
                   <input name="title" defaultValue={c.title} aria-label="New title" autoFocus onBlur={() => setRenaming(null)} />
                 </form>
               ) : (
-                <button type="button" class="conversation" onClick={() => openConversation(c.id)}>{c.title}</button>
+                <button type="button" class="conversation" onClick={() => openConversation(c.id)}>{visible(c.title)}</button>
               )}
               <span class="conversation-actions">
-                <button type="button" onClick={() => setRenaming(c.id)} aria-label={`Rename ${c.title}`}>✎</button>
-                <button type="button" onClick={() => exportConversation(c.id)} aria-label={`Export ${c.title} as Markdown`}>⇩</button>
+                <button type="button" onClick={() => setRenaming(c.id)} aria-label={`Rename ${visible(c.title)}`}>✎</button>
+                <button type="button" onClick={() => exportConversation(c.id)} aria-label={`Export ${visible(c.title)} as Markdown`}>⇩</button>
                 <button
                   type="button"
                   onClick={() =>
@@ -195,7 +196,7 @@ export function App() {
                       })
                       .catch((err) => fail(api.errorMessage(err)))
                   }
-                  aria-label={`Delete ${c.title}`}
+                  aria-label={`Delete ${visible(c.title)}`}
                 >
                   ✕
                 </button>
@@ -209,7 +210,7 @@ export function App() {
       <main class="main">
         {notice && (
           <div class="notice" role="alert">
-            <span>{notice}</span>
+            <span>{visible(notice)}</span>
             <button type="button" onClick={() => setNotice(null)} aria-label="Dismiss">✕</button>
           </div>
         )}

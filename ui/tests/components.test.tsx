@@ -114,3 +114,45 @@ describe("Library", () => {
     expect(add).toHaveBeenCalledWith(["/docs/d3.pdf"], "secret");
   });
 });
+
+// Control characters from file names, documents or the model never reach the page raw.
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+describe("control characters", () => {
+  it("are shown escaped in titles, file names, snippets and answers", () => {
+    const evil: Citation = {
+      ...source,
+      file: "/docs/invoice\u202Efdp.exe\u001b[31m.pdf",
+      title: "bell\u0007 title\u001b[2J",
+      snippet: "Allowance\u0000 is 45\u009b EUR.",
+    };
+    const { container } = render(
+      <div>
+        <Chat
+          {...chatProps}
+          documents={[{ ...evil, id: 2, sha256: "", pages: 1, size_bytes: 1, mtime_ns: 0, status: "indexed", extractor: "", pages_without_text: 0, warnings: ["odd\u0008"], chunks: 1, chunks_embedded: 1 }]}
+          messages={[
+            answer({ role: "user", text: "What\u001b]0;pwned\u0007?" }),
+            answer({ text: "It is 45 EUR\u0007 [1].", citations: [evil], sources: [evil], model: "qwen\u001b" }),
+          ]}
+          onOpenCitation={() => undefined}
+        />
+        <Library
+          documents={[{ id: 2, file: evil.file, sha256: "", title: evil.title, pages: 1, size_bytes: 1, mtime_ns: 0, status: "indexed", extractor: "", pages_without_text: 0, warnings: ["odd\u0008"], chunks: 1, chunks_embedded: 1 }]}
+          progress={null}
+          busy={false}
+          onAdd={() => undefined}
+          onRemove={() => undefined}
+          onReindex={() => undefined}
+        />
+      </div>,
+    );
+    const shown = [container.textContent ?? ""];
+    container.querySelectorAll("*").forEach((element) => {
+      for (const attribute of ["title", "aria-label"]) shown.push(element.getAttribute(attribute) ?? "");
+    });
+    for (const text of shown) expect(text).not.toMatch(CONTROL);
+    expect(container.textContent).toContain("bell\uFFFD title\uFFFD[2J");
+    expect(screen.getByRole("button", { name: "Source 1: invoice\uFFFDfdp.exe\uFFFD[31m.pdf, p. 4" })).toBeTruthy();
+  });
+});

@@ -48,15 +48,15 @@ pub fn snippet(text: &str, highlights: &[(usize, usize)], color: bool) -> String
     out.replace('\n', " ")
 }
 
-/// Text from documents may hold control characters; never let them reach the terminal raw.
+/// Text from documents, file names and the model may hold control characters (escape
+/// sequences, bells) and bidirectional overrides that disguise a name; never let them reach
+/// the terminal raw. The desktop UI applies the same rule (`ui/src/lib/text.ts`).
 pub fn terminal_safe(text: &str) -> String {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !matches!(c, '\n' | '\t'))
+            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
     text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
+        .map(|c| if unsafe_char(c) { '\u{FFFD}' } else { c })
         .collect()
 }

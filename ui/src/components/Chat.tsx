@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Citation, Document } from "../api";
 import { citationLabel, segmentAnswer } from "../lib/citations";
+import { visible } from "../lib/text";
 
 export interface ChatMessage {
   role: "user" | "assistant";
@@ -65,7 +66,7 @@ export function Chat(props: Props) {
         {messages.map((m, i) => (
           <article key={i} class={`message ${m.role}`} aria-busy={m.streaming}>
             {m.role === "user" ? (
-              <p>{m.text}</p>
+              <p>{visible(m.text)}</p>
             ) : (
               <AssistantMessage message={m} onOpenCitation={onOpenCitation} />
             )}
@@ -90,7 +91,7 @@ export function Chat(props: Props) {
         >
           <option value="">Whole library</option>
           {props.documents.map((d) => (
-            <option key={d.id} value={d.id}>{d.title}</option>
+            <option key={d.id} value={d.id}>{visible(d.title)}</option>
           ))}
         </select>
         <label for="question" class="sr-only">Question</label>
@@ -118,12 +119,12 @@ export function Chat(props: Props) {
 }
 
 function AssistantMessage({ message, onOpenCitation }: { message: ChatMessage; onOpenCitation: (c: Citation) => void }) {
-  if (message.error) return <p class="error" role="alert">{message.error}</p>;
+  if (message.error) return <p class="error" role="alert">{visible(message.error)}</p>;
   if (message.abstained) {
     return (
       <div class="abstained">
         <p class="not-found">Not found in your documents.</p>
-        <p>{message.text}</p>
+        <p>{visible(message.text)}</p>
         {message.closest.length > 0 && <CitationList title="Closest passages" citations={message.closest} onOpenCitation={onOpenCitation} />}
       </div>
     );
@@ -134,14 +135,14 @@ function AssistantMessage({ message, onOpenCitation }: { message: ChatMessage; o
       <p class="answer-text">
         {segments.map((s, i) =>
           s.kind === "text" ? (
-            s.text
+            visible(s.text)
           ) : s.citation ? (
             <button
               type="button"
               key={i}
               class="chip"
               data-page={s.citation.page}
-              title={`${s.citation.title} — ${citationLabel(s.citation)}`}
+              title={`${visible(s.citation.title)} — ${citationLabel(s.citation)}`}
               aria-label={`Source ${s.n}: ${citationLabel(s.citation)}`}
               onClick={() => s.citation && onOpenCitation(s.citation)}
             >
@@ -153,8 +154,8 @@ function AssistantMessage({ message, onOpenCitation }: { message: ChatMessage; o
         )}
         {message.streaming && <span class="cursor" aria-hidden="true">▍</span>}
       </p>
-      {message.note && <p class="note">{message.note}</p>}
-      {message.model && !message.streaming && <p class="meta">Answered by {message.model}</p>}
+      {message.note && <p class="note">{visible(message.note)}</p>}
+      {message.model && !message.streaming && <p class="meta">Answered by {visible(message.model)}</p>}
     </div>
   );
 }
@@ -178,9 +179,9 @@ function CitationList({ title, citations, onOpenCitation }: { title?: string; ci
           <li key={`${c.n}-${c.chunk_id}`}>
             <button type="button" class="source" onClick={() => onOpenCitation(c)}>
               <span class="source-head">
-                [{c.n}] {c.title} — {citationLabel(c)} <span class="score">score {c.score.toFixed(3)}</span>
+                [{c.n}] {visible(c.title)} — {citationLabel(c)} <span class="score">score {c.score.toFixed(3)}</span>
               </span>
-              <span class="snippet">{c.snippet}</span>
+              <span class="snippet">{visible(c.snippet)}</span>
             </button>
           </li>
         ))}

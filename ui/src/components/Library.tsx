@@ -4,6 +4,7 @@ import { useState } from "preact/hooks";
 import { open } from "@tauri-apps/plugin-dialog";
 import type { Document } from "../api";
 import { documentState, formatEta, type IngestProgress } from "../lib/progress";
+import { fileName, visible } from "../lib/text";
 
 interface Props {
   documents: Document[];
@@ -66,7 +67,7 @@ export function Library({ documents, progress, busy, onAdd, onRemove, onReindex 
       {passwordFor && (
         <form
           class="password-form"
-          aria-label={`Password for ${passwordFor.title}`}
+          aria-label={`Password for ${visible(passwordFor.title)}`}
           onSubmit={(e) => {
             e.preventDefault();
             onAdd([passwordFor.file], password);
@@ -74,7 +75,7 @@ export function Library({ documents, progress, busy, onAdd, onRemove, onReindex 
             setPassword("");
           }}
         >
-          <label for="pdf-password">Password for {passwordFor.title}</label>
+          <label for="pdf-password">Password for {visible(passwordFor.title)}</label>
           <input id="pdf-password" type="password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} autoFocus />
           <button type="submit">Unlock</button>
           <button type="button" onClick={() => setPasswordFor(null)}>Cancel</button>
@@ -101,9 +102,9 @@ export function Library({ documents, progress, busy, onAdd, onRemove, onReindex 
             const state = documentState(doc);
             return (
               <tr key={doc.id} data-state={state} data-file={doc.file}>
-                <td title={doc.file}>
-                  <span class="doc-title">{doc.title}</span>
-                  {doc.warnings.length > 0 && <span class="warning" title={doc.warnings.join("\n")}> ⚠ {doc.warnings.length}</span>}
+                <td title={visible(doc.file)}>
+                  <span class="doc-title">{visible(doc.title)}</span>
+                  {doc.warnings.length > 0 && <span class="warning" title={visible(doc.warnings.join("\n"))}> ⚠ {doc.warnings.length}</span>}
                 </td>
                 <td class={`state state-${state}`}>
                   {STATE_LABELS[state] ?? state}
@@ -116,7 +117,7 @@ export function Library({ documents, progress, busy, onAdd, onRemove, onReindex 
                   {state === "encrypted" && (
                     <button type="button" onClick={() => setPasswordFor(doc)}>Unlock…</button>
                   )}
-                  <button type="button" onClick={() => onRemove(doc)} aria-label={`Remove ${doc.title}`}>Remove</button>
+                  <button type="button" onClick={() => onRemove(doc)} aria-label={`Remove ${visible(doc.title)}`}>Remove</button>
                 </td>
               </tr>
             );
@@ -138,19 +139,19 @@ function ProgressView({ progress }: { progress: IngestProgress }) {
           {formatEta(progress.etaSeconds)}
         </span>
       </div>
-      {progress.current && <p class="current">Reading {progress.current.split("/").pop()}</p>}
+      {progress.current && <p class="current">Reading {fileName(progress.current)}</p>}
       {(progress.embedded > 0 || progress.waiting > 0) && (
         <p>
           Vectors: {progress.embedded} computed, {progress.waiting} waiting (keyword search works meanwhile)
         </p>
       )}
       {progress.warnings.map((w) => (
-        <p class="warning" key={w}>{w}</p>
+        <p class="warning" key={w}>{visible(w)}</p>
       ))}
       <ul class="outcomes">
         {progress.outcomes.slice(-8).map((o) => (
           <li key={o.file} data-outcome={o.outcome ?? o.state}>
-            {o.file.split("/").pop()} — {o.outcome?.replace(/_/g, " ") ?? "reading…"}
+            {fileName(o.file)} — {o.outcome?.replace(/_/g, " ") ?? "reading…"}
             {o.pages ? ` (${o.pages} pages)` : ""}
           </li>
         ))}

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { open } from "@tauri-apps/plugin-dialog";
 import * as api from "../api";
+import { visible } from "../lib/text";
 
 const FIT_LABELS: Record<string, string> = {
   fits: "Fits in free memory",
@@ -56,8 +57,8 @@ export function Settings({ info, onError }: { info: api.AppInfo | null; onError:
         <tbody>
           {models.map((m) => (
             <tr key={m.name}>
-              <td>{m.name}</td>
-              <td>{m.architecture}{m.supported ? "" : " (unsupported)"}</td>
+              <td>{visible(m.name)}</td>
+              <td>{visible(m.architecture)}{m.supported ? "" : " (unsupported)"}</td>
               <td>{m.quantization}</td>
               <td>{mib(m.file_bytes)}</td>
               <td>{m.context_length?.toLocaleString() ?? "?"}</td>

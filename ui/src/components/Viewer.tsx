@@ -7,6 +7,7 @@ import workerUrl from "pdfjs-dist/legacy/build/pdf.worker.min.mjs?url";
 import { documentPdf, errorMessage, type Citation } from "../api";
 import { itemsToHighlight } from "../lib/highlight";
 import { installStreamIteration } from "../lib/polyfills";
+import { visible } from "../lib/text";
 
 installStreamIteration();
 pdfjs.GlobalWorkerOptions.workerSrc = workerUrl;
@@ -90,7 +91,7 @@ export function Viewer({ citation, onClose }: Props) {
   return (
     <section class="viewer" aria-label="Document viewer" data-page={page} data-highlights={highlighted}>
       <header class="viewer-bar">
-        <strong title={citation.file}>{citation.title}</strong>
+        <strong title={visible(citation.file)}>{visible(citation.title)}</strong>
         <nav aria-label="Pages">
           <button type="button" onClick={() => setPage((p) => Math.max(1, p - 1))} disabled={page <= 1} aria-label="Previous page">
             ‹

@@ -1,5 +1,6 @@
 // Splits an answer into text and `[n]` citation markers, so markers can become chips.
 import type { Citation } from "../api";
+import { fileName } from "./text";
 
 export type Segment =
   | { kind: "text"; text: string }
@@ -25,6 +26,5 @@ export function segmentAnswer(text: string, citations: Citation[]): Segment[] {
 
 /** `file.pdf, p. 12` — how a citation is named on a chip and in lists. */
 export function citationLabel(citation: Citation): string {
-  const name = citation.file.split(/[\\/]/).pop() ?? citation.file;
-  return `${name}, p. ${citation.page}`;
+  return `${fileName(citation.file)}, p. ${citation.page}`;
 }

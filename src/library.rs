@@ -46,6 +46,22 @@ impl LibraryPaths {
     pub fn embedder_dir(&self) -> PathBuf {
         self.models.join(MINILM_DIR)
     }
+
+    /// When the library last changed on disk, by this or another process: the latest commit
+    /// to the catalog (its write-ahead log) or the keyword index. A reader that keeps a
+    /// library open compares it with the value from before it opened to know when to reopen.
+    pub fn last_change(&self) -> Option<std::time::SystemTime> {
+        let mut wal = self.catalog().into_os_string();
+        wal.push("-wal");
+        [
+            self.catalog(),
+            PathBuf::from(wal),
+            self.keyword_dir().join("meta.json"),
+        ]
+        .iter()
+        .filter_map(|file| std::fs::metadata(file).and_then(|m| m.modified()).ok())
+        .max()
+    }
 }
 
 /// What the keyword index stores for a chunk; bump when that changes, so that libraries built

@@ -3,12 +3,14 @@
 //!
 //! Changes (add, remove, reindex) open the library for writing only while they run, so the CLI
 //! can use the same library when the app is idle, and a second change waits its turn. Reads use
-//! a separate read-only handle that is reopened after every change, so chatting and searching
-//! go on while an ingest runs.
+//! a separate read-only handle that is reopened after every change (this app's or, seen on
+//! disk, another process's such as the CLI), so chatting and searching go on while an ingest
+//! runs and never miss what was added.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use folio::embed::{Embedder, MiniLmEmbedder};
 use folio::session::Assistant;
@@ -23,7 +25,8 @@ pub struct AppState {
     pub assistant: Assistant,
     /// Serialises this app's own changes; the OS file lock guards against other processes.
     changes: Mutex<()>,
-    reader: RwLock<Option<Arc<Library>>>,
+    /// The read-only handle and the library's last change seen before it was opened.
+    reader: RwLock<Option<(Arc<Library>, Option<SystemTime>)>>,
     reader_stale: AtomicBool,
     /// Loaded once and shared by every handle (reading and writing).
     embedder: OnceCell<Arc<dyn Embedder>>,
@@ -66,23 +69,29 @@ impl AppState {
 
     /// The read-only view, reopened when a change happened since it was opened.
     pub async fn reader(&self) -> ShellResult<Arc<Library>> {
-        if !self.reader_stale.load(Ordering::Acquire) {
-            if let Some(reader) = self.reader.read().await.as_ref() {
-                return Ok(reader.clone());
+        let current = |slot: &Option<(Arc<Library>, Option<SystemTime>)>| match slot {
+            Some((reader, seen)) if !self.reader_stale.load(Ordering::Acquire) => {
+                (*seen == self.paths.last_change()).then(|| reader.clone())
             }
+            _ => None,
+        };
+        if let Some(reader) = current(&*self.reader.read().await) {
+            return Ok(reader);
         }
         let mut slot = self.reader.write().await;
-        if let (false, Some(reader)) = (self.reader_stale.load(Ordering::Acquire), slot.as_ref()) {
-            return Ok(reader.clone());
+        if let Some(reader) = current(&slot) {
+            return Ok(reader);
         }
         self.reader_stale.store(false, Ordering::Release);
+        // Taken before opening: a change made while opening makes the next read reopen.
+        let seen = self.paths.last_change();
         let library = Library::open(self.paths.clone(), Access::Read).await?;
         // Without the embedder, search falls back to keywords; the app stays usable.
         if let Ok(embedder) = self.embedder().await {
             library.set_embedder(embedder);
         }
         let library = Arc::new(library);
-        *slot = Some(library.clone());
+        *slot = Some((library.clone(), seen));
         Ok(library)
     }
 
@@ -132,5 +141,57 @@ impl AppState {
             .ok()
             .and_then(|answers| answers.get(&request_id).cloned());
         token.map(|t| t.cancel()).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+    use super::*;
+    use folio::{AddOptions, SearchMode, SearchOptions};
+
+    async fn vector_hits(state: &AppState, query: &str) -> usize {
+        let options = SearchOptions {
+            mode: SearchMode::Vector,
+            ..SearchOptions::default()
+        };
+        let reader = state.reader().await.unwrap();
+        reader.search(query, options).await.unwrap().hits.len()
+    }
+
+    /// The app and the CLI on one library: what the CLI adds while the app is open is found
+    /// by the app's next search, and while the app changes the library the CLI is told busy.
+    #[tokio::test]
+    async fn the_app_and_the_cli_share_a_library() {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = LibraryPaths {
+            root: tmp.path().join("library"),
+            models: folio::system::default_models_dir(),
+        };
+        let app = AppState::new(paths.clone());
+        assert_eq!(vector_hits(&app, "resting the dough before salt").await, 0);
+
+        // Another process (the CLI) adds a document while the app sits idle.
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../assets/samples/sourdough-baking-guide.pdf");
+        let mut cli = Library::open(paths.clone(), Access::Write).await.unwrap();
+        cli.add(&[sample], &AddOptions::default(), &|_| {})
+            .await
+            .unwrap();
+        cli.close().await;
+        assert!(vector_hits(&app, "resting the dough before salt").await > 0);
+
+        let change = app.writer().await.unwrap();
+        let refused = Library::open(paths.clone(), Access::Write).await.err();
+        assert!(
+            matches!(refused, Some(folio::Error::Busy(_))),
+            "{refused:?}"
+        );
+        assert!(
+            vector_hits(&app, "resting the dough before salt").await > 0,
+            "reads go on meanwhile"
+        );
+        app.finish(change).await;
+        assert!(Library::open(paths, Access::Write).await.is_ok());
     }
 }

@@ -96,7 +96,16 @@ export function App() {
         refreshDocuments();
       }),
     ];
-    return () => unlisteners.forEach((u) => u.then((f) => f()).catch(() => undefined));
+    // The CLI may have changed the library while the user was in a terminal.
+    const onFocus = () => {
+      refreshDocuments();
+      refreshConversations();
+    };
+    window.addEventListener("focus", onFocus);
+    return () => {
+      window.removeEventListener("focus", onFocus);
+      unlisteners.forEach((u) => u.then((f) => f()).catch(() => undefined));
+    };
   }, []);
 
   const openConversation = async (id: number | null) => {

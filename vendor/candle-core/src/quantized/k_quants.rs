@@ -2284,6 +2284,14 @@ pub fn matmul<T: GgmlType>(
     );
     let k_in_blocks = k.div_ceil(T::BLCK_SIZE);
 
+    // Folio patch: with many rows (prompt prefill), dequantize the weights once and use the
+    // f32 GEMM kernels, which keep blocks of both operands in registers; the integer dot
+    // products below unpack every weight block again for every row.
+    if !T::DIRECT_COPY && m >= DEQUANTIZED_MIN_ROWS && k % T::BLCK_SIZE == 0 {
+        matmul_dequantized::<T>((m, k, n), lhs, rhs_t, dst);
+        return Ok(());
+    }
+
     // TODO: Pre-allocate this.
     let mut lhs_b = vec![T::VecDotType::zeros(); m * k_in_blocks];
     // f32, f16, and bf16 support direct copy
@@ -2320,6 +2328,58 @@ pub fn matmul<T: GgmlType>(
             });
     }
     Ok(())
+}
+
+/// Rows from which dequantizing the weights for the f32 GEMM pays off: the dequantization
+/// costs about as much as a few rows of integer dot products.
+const DEQUANTIZED_MIN_ROWS: usize = 16;
+/// Weight rows (output columns) dequantized per task.
+const DEQUANTIZE_COLS_PER_TASK: usize = 64;
+
+/// `dst (m×n) = lhs (m×k) · Wᵀ` with W (n×k, quantized rows `rhs_t`) dequantized to f32 first.
+fn matmul_dequantized<T: GgmlType>(
+    (m, k, n): (usize, usize, usize),
+    lhs: &[f32],
+    rhs_t: &[T],
+    dst: &mut [f32],
+) {
+    let k_in_blocks = k / T::BLCK_SIZE;
+    let mut weights = vec![0f32; n * k];
+    weights
+        .par_chunks_mut(k * DEQUANTIZE_COLS_PER_TASK)
+        .zip(rhs_t.par_chunks(k_in_blocks * DEQUANTIZE_COLS_PER_TASK))
+        .for_each(|(w, q)| T::to_float(q, w));
+    let threads = crate::utils::get_num_threads();
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // Safety: every pointer covers its matrix under the given strides (lhs m×k row-major,
+    // dst m×n row-major, weights n×k row-major read as the k×n matrix Wᵀ).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.as_ptr(),
+            1,
+            k as isize,
+            weights.as_ptr(),
+            k as isize,
+            1,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        )
+    }
 }
 
 /// Rows from which the cache-tiled matmul pays off.

@@ -15,6 +15,13 @@ use crate::library::Library;
 /// recall@5 0.53 at 60, 0.57 at 20, with one passage per page).
 pub const RRF_K: f32 = 20.0;
 
+/// What a passage gains in hybrid search when the question names its document by words of
+/// the document's title ("in the Q2 2023 report"): as much as a first rank in a third list.
+/// Near-identical documents (the same report for other quarters) otherwise tie on content.
+/// On docugami-dev: hybrid page recall@5 0.569 → 0.647, recall@1 0.196 → 0.294 (twice the
+/// bonus gave the same figures).
+const NAMED_DOCUMENT_BONUS: f32 = 1.0 / (RRF_K + 1.0);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchMode {
@@ -171,6 +178,29 @@ impl Library {
             .map(|r| (r.chunk_id, r))
             .collect();
         timings.catalog_ms += elapsed_ms(stage);
+        if mode == SearchMode::Hybrid && options.scope.is_none() {
+            let stage = Instant::now();
+            let titles: Vec<(i64, String)> = self
+                .catalog
+                .documents()
+                .await?
+                .into_iter()
+                .map(|d| (d.id, d.title))
+                .collect();
+            let named = named_documents(query, &titles);
+            if !named.is_empty() {
+                for (id, fused) in &mut ranked {
+                    if records
+                        .get(id)
+                        .is_some_and(|r| named.contains(&r.document_id))
+                    {
+                        fused.0 += NAMED_DOCUMENT_BONUS;
+                    }
+                }
+                ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+            }
+            timings.catalog_ms += elapsed_ms(stage);
+        }
         let terms = query_terms(query);
         let mut pages_seen = HashSet::new();
         let hits = ranked
@@ -207,6 +237,72 @@ const STOPWORDS: &[&str] = &[
     "when", "where", "why", "is", "of", "in", "on", "to", "a", "an", "as", "at", "by", "be", "or",
     "it", "do",
 ];
+
+/// Lower-cased words of a title or question, with quarters written out ("second quarter")
+/// in the short form file names use ("q2").
+fn title_words(text: &str) -> Vec<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let mut out = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let ordinal = ["first", "second", "third", "fourth"]
+            .iter()
+            .position(|o| *o == words[i]);
+        match (ordinal, words.get(i + 1).map(String::as_str)) {
+            (Some(n), Some("quarter")) => {
+                out.push(format!("q{}", n + 1));
+                i += 2;
+            }
+            _ => {
+                out.push(words[i].clone());
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The documents a question names by words of their titles: each title scores the rarity
+/// among titles (ln N/df) of the question's words it holds; the best-scoring titles are named.
+/// A word found in every title names nothing, so one-document libraries name none.
+fn named_documents(query: &str, titles: &[(i64, String)]) -> HashSet<i64> {
+    let asked: HashSet<String> = title_words(query)
+        .into_iter()
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .collect();
+    let words_of: Vec<(i64, HashSet<String>)> = titles
+        .iter()
+        .map(|(id, title)| (*id, title_words(title).into_iter().collect()))
+        .collect();
+    let mut titles_with: HashMap<&str, usize> = HashMap::new();
+    for (_, words) in &words_of {
+        for word in words.iter().filter(|w| asked.contains(*w)) {
+            *titles_with.entry(word.as_str()).or_default() += 1;
+        }
+    }
+    let total = titles.len() as f32;
+    let mut best = f32::EPSILON;
+    let mut named = HashSet::new();
+    for (id, words) in &words_of {
+        let score: f32 = words
+            .iter()
+            .filter_map(|w| titles_with.get(w.as_str()))
+            .map(|&df| (total / df as f32).ln())
+            .sum();
+        if score > best * (1.0 + 1e-4) {
+            best = score;
+            named.clear();
+        }
+        if score >= best * (1.0 - 1e-4) {
+            named.insert(*id);
+        }
+    }
+    named
+}
 
 /// Lower-cased content words of a query, for highlighting.
 pub fn query_terms(query: &str) -> Vec<String> {
@@ -256,6 +352,38 @@ fn words_match(word: &str, term: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn questions_name_documents_by_the_rare_words_of_their_titles() {
+        let titles: Vec<(i64, String)> = [
+            "2022 Q3 AAPL",
+            "2022 Q3 NVDA",
+            "2023 Q1 AAPL",
+            "2023 Q2 AAPL",
+            "2023 Q2 NVDA",
+            "2023 Q3 AAPL",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (i as i64, t.to_string()))
+        .collect();
+        let named = |q: &str| {
+            let mut ids: Vec<i64> = named_documents(q, &titles).into_iter().collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            named("Apple's net income in the second quarter of 2023?"),
+            [3, 4]
+        );
+        assert_eq!(named("NVIDIA cash flow in the Q3 2022 10-Q"), [0, 1]);
+        assert_eq!(
+            named("How did revenue change over time?"),
+            Vec::<i64>::new()
+        );
+        let one = vec![(7, "travel policy".to_string())];
+        assert!(named_documents("the travel policy on meals", &one).is_empty());
+    }
 
     #[test]
     fn highlights_terms_and_their_inflections() {

@@ -46,6 +46,66 @@ pub fn checked_question(question: &str) -> Result<&str> {
 /// the question (all-MiniLM-L6-v2; tuned on the dev set's unanswerable questions).
 pub const MIN_SIMILARITY: f32 = 0.30;
 
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// The periods a question asks about — years ("fiscal 2016") and dates ("December 28, 2019") —
+/// that none of `passages` mentions. Passages that never name the period cannot hold a figure
+/// for it, however close they are otherwise (the same report for another year).
+pub fn unmentioned_periods(question: &str, passages: &[&str]) -> Vec<String> {
+    let words: Vec<String> = question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let is_year = |w: &str| w.len() == 4 && (w.starts_with("19") || w.starts_with("20"));
+    let mut periods = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        if is_year(word) && word.chars().all(|c| c.is_ascii_digit()) {
+            periods.push(word.clone());
+        }
+        let day = words
+            .get(i + 1)
+            .filter(|d| d.len() <= 2 && d.parse::<u8>().is_ok());
+        let year = words.get(i + 2).filter(|y| is_year(y));
+        if let (true, Some(day), Some(year)) = (MONTHS.contains(&word.as_str()), day, year) {
+            periods.push(format!("{word} {day} {year}"));
+        }
+    }
+    periods.dedup();
+    // Compare on the same word sequence ("December 28, 2019" → "december 28 2019").
+    let texts: Vec<String> = passages
+        .iter()
+        .map(|p| {
+            p.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    periods
+        .into_iter()
+        .filter(|period| {
+            !texts
+                .iter()
+                .any(|t| format!(" {t} ").contains(&format!(" {period} ")))
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct AnswerOptions {
     /// Passages given to the model at most.
@@ -428,9 +488,20 @@ impl Library {
         } else if results.hits.is_empty() {
             Some("no passage in the library matches the question".to_string())
         } else {
+            let passages: Vec<String> = results
+                .hits
+                .iter()
+                .map(|h| format!("{} {}", h.chunk.title, h.chunk.text))
+                .collect();
+            let passages: Vec<&str> = passages.iter().map(String::as_str).collect();
+            let unmentioned = unmentioned_periods(question, &passages);
             match results.top_similarity {
                 Some(similarity) if similarity < MIN_SIMILARITY => Some(format!(
                     "no passage is close in meaning to the question (best similarity {similarity:.2} < {MIN_SIMILARITY:.2})"
+                )),
+                _ if !unmentioned.is_empty() => Some(format!(
+                    "no passage found mentions {}",
+                    unmentioned.join(" or ")
                 )),
                 _ => None,
             }
@@ -664,6 +735,32 @@ pub fn question_highlights(question: &str, text: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn periods_no_passage_mentions_are_found() {
+        let passages = [
+            "Total net sales for the three months ended December 31, 2022 were $117,154 million.",
+            "2023 Q1 AAPL Fiscal 2023 began on September 25, 2022.",
+        ];
+        let missing = |q: &str| unmentioned_periods(q, &passages);
+        assert_eq!(
+            missing("What were net sales in fiscal 2023?"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            missing("Net sales for the quarter ended December 31, 2022?"),
+            Vec::<String>::new()
+        );
+        assert_eq!(missing("Net sales for fiscal year 2016?"), ["2016"]);
+        assert_eq!(
+            missing("Net income for the quarter ended December 28, 2022?"),
+            ["december 28 2022"]
+        );
+        assert_eq!(
+            missing("How did revenue change over 10 quarters?"),
+            Vec::<String>::new()
+        );
+    }
 
     #[test]
     fn questions_are_trimmed_and_bounded() {

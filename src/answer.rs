@@ -10,7 +10,9 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::llm::{GenerationParams, LanguageModel, Message, Role};
-use crate::retrieve::{highlight, query_terms, SearchHit, SearchMode, SearchOptions};
+use crate::retrieve::{
+    highlight, lowercase_words, query_terms, SearchHit, SearchMode, SearchOptions,
+};
 
 /// What Folio says when the library does not hold the answer.
 pub const NOT_FOUND: &str = "I couldn't find this in your documents.";
@@ -65,11 +67,7 @@ const MONTHS: [&str; 12] = [
 /// that none of `passages` mentions. Passages that never name the period cannot hold a figure
 /// for it, however close they are otherwise (the same report for another year).
 pub fn unmentioned_periods(question: &str, passages: &[&str]) -> Vec<String> {
-    let words: Vec<String> = question
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words = lowercase_words(question);
     let is_year = |w: &str| w.len() == 4 && (w.starts_with("19") || w.starts_with("20"));
     let mut periods = Vec::new();
     for (i, word) in words.iter().enumerate() {
@@ -88,13 +86,7 @@ pub fn unmentioned_periods(question: &str, passages: &[&str]) -> Vec<String> {
     // Compare on the same word sequence ("December 28, 2019" → "december 28 2019").
     let texts: Vec<String> = passages
         .iter()
-        .map(|p| {
-            p.split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(str::to_lowercase)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|p| lowercase_words(p).join(" "))
         .collect();
     periods
         .into_iter()
@@ -229,11 +221,7 @@ pub fn retrieval_query(question: &str, history: &[Turn]) -> String {
     let Some(previous) = history.last() else {
         return question.to_string();
     };
-    let words: Vec<String> = question
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words = lowercase_words(question);
     let content = query_terms(question).len();
     let refers_back = words.iter().any(|w| REFERRING.contains(&w.as_str()));
     if content <= 3 || refers_back {

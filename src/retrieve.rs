@@ -238,14 +238,18 @@ const STOPWORDS: &[&str] = &[
     "it", "do",
 ];
 
+/// The lower-cased alphanumeric words of `text`, in order.
+pub fn lowercase_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
 /// Lower-cased words of a title or question, with quarters written out ("second quarter")
 /// in the short form file names use ("q2").
 fn title_words(text: &str) -> Vec<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words = lowercase_words(text);
     let mut out = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
@@ -306,9 +310,8 @@ fn named_documents(query: &str, titles: &[(i64, String)]) -> HashSet<i64> {
 
 /// Lower-cased content words of a query, for highlighting.
 pub fn query_terms(query: &str) -> Vec<String> {
-    let mut terms: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
+    let mut terms: Vec<String> = lowercase_words(query)
+        .into_iter()
         .filter(|w| w.chars().count() >= 2 && !STOPWORDS.contains(&w.as_str()))
         .collect();
     terms.sort();

@@ -240,7 +240,7 @@ class Bench:
             result["load_average_start"] = started
             points.append(result)
             print(f"  {factor}x: {result['end_to_end_pages']['per_second']:.2f} pages/s, "
-                  f"search p95 {result['search_p95_ms']:.1f} ms", flush=True)
+                  f"search p95 {result['search']['p95_ms']:.1f} ms", flush=True)
             shutil.rmtree(corpus, ignore_errors=True)
         self.report["scale"] = {"base_files": [p.name for p in base], "points": points,
                                 "targets": {"search_p95_ms": 50}}
@@ -313,8 +313,8 @@ def summary_rows(r):
     if scale:
         p = scale[0]
         rows.append(("end-to-end ingest (1×), pages/s", fmt(p["end_to_end_pages"]["per_second"], 2), "", "", "", ""))
-        rows.append(("hybrid search p50 / p95, ms", f"{p['search_p50_ms']:.1f} / {p['search_p95_ms']:.1f}",
-                     "", "", "p95 ≤ 50", verdict(p["search_p95_ms"], 50, higher_is_better=False)))
+        rows.append(("hybrid search p50 / p95, ms", f"{p['search']['p50_ms']:.1f} / {p['search']['p95_ms']:.1f}",
+                     "", "", "p95 ≤ 50", verdict(p["search"]["p95_ms"], 50, higher_is_better=False)))
         rss = [q["peak_rss_bytes"] for q in scale if q.get("peak_rss_bytes")]
         if rss:
             rows.append(("peak RSS across scales, MiB",
@@ -397,7 +397,7 @@ def write_report(r, out):
                       "search p95 ms", "peak RSS MiB"],
                      [(f"{p['factor']}×", p["end_to_end_pages"]["items"], p["end_to_end_chunks"]["items"],
                        fmt(p["end_to_end_pages"]["per_second"], 2), fmt(p["end_to_end_chunks"]["per_second"], 2),
-                       fmt(p["search_p50_ms"]), fmt(p["search_p95_ms"]),
+                       fmt(p["search"]["p50_ms"]), fmt(p["search"]["p95_ms"]),
                        fmt((p.get("peak_rss_bytes") or 0) / 2**20, 0)) for p in scale["points"]]), "",
                "![scale](scale.svg)", ""]
     md += ["![ratios](ratios.svg)", ""]
@@ -450,7 +450,7 @@ def write_ratio_plot(r, path):
 def write_scale_plot(points, path):
     """Three small line charts against corpus size: ingest pages/s, search p95, peak RSS."""
     series = [("ingest pages/s", [p["end_to_end_pages"]["per_second"] for p in points]),
-              ("search p95 ms", [p["search_p95_ms"] for p in points]),
+              ("search p95 ms", [p["search"]["p95_ms"] for p in points]),
               ("peak RSS MiB", [(p.get("peak_rss_bytes") or 0) / 2**20 for p in points])]
     pages = [p["end_to_end_pages"]["items"] for p in points]
     w, h, pad = 240, 160, 40

@@ -229,6 +229,17 @@ impl Catalog {
         self.documents_where("d.status <> 'removing'", None).await
     }
 
+    /// Id and title of every document except those being removed (what search needs to tell
+    /// which documents a question names, without the rest of each row).
+    pub async fn document_titles(&self) -> Result<Vec<(i64, String)>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, title FROM documents WHERE status <> 'removing' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
     pub async fn document_by_path(&self, path: &str) -> Result<Option<Document>> {
         Ok(self
             .documents_where("d.status <> 'removing' AND d.path = ?", Some(path))

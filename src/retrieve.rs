@@ -118,6 +118,20 @@ impl Library {
             ));
         }
         let candidates = (options.k * 5).max(50);
+        // The query embedding (the slowest stage) runs on a blocking thread while the keyword
+        // search and the title lookup proceed here.
+        let query_vector = if mode != SearchMode::Keyword && !query.trim().is_empty() {
+            let embedder = self.embedder()?;
+            let text = query.to_string();
+            let stage = Instant::now();
+            let job = tokio::task::spawn_blocking(move || {
+                let vector = embedder.embed(&[text.as_str()]);
+                (vector, elapsed_ms(stage))
+            });
+            Some(job)
+        } else {
+            None
+        };
         let stage = Instant::now();
         let keyword_hits = if mode != SearchMode::Vector {
             self.keyword.search(query, candidates, options.scope)?
@@ -125,22 +139,28 @@ impl Library {
             Vec::new()
         };
         timings.keyword_ms = elapsed_ms(stage);
-        let vector_hits = if mode != SearchMode::Keyword && !query.trim().is_empty() {
+        let named = if mode == SearchMode::Hybrid && options.scope.is_none() {
             let stage = Instant::now();
-            let embedder = self.embedder()?;
-            let text = query.to_string();
-            let vector =
-                tokio::task::spawn_blocking(move || embedder.embed(&[text.as_str()])).await??;
-            timings.query_embedding_ms = elapsed_ms(stage);
-            let stage = Instant::now();
-            let hits = match vector.first() {
-                Some(v) => self.vectors.search(v, candidates, options.scope).await?,
-                None => Vec::new(),
-            };
-            timings.vector_ms = elapsed_ms(stage);
-            hits
+            let titles = self.catalog.document_titles().await?;
+            timings.catalog_ms += elapsed_ms(stage);
+            named_documents(query, &titles)
         } else {
-            Vec::new()
+            HashSet::new()
+        };
+        let vector_hits = match query_vector {
+            Some(job) => {
+                let (vector, embedding_ms) = job.await?;
+                let vector = vector?;
+                timings.query_embedding_ms = embedding_ms;
+                let stage = Instant::now();
+                let hits = match vector.first() {
+                    Some(v) => self.vectors.search(v, candidates, options.scope).await?,
+                    None => Vec::new(),
+                };
+                timings.vector_ms = elapsed_ms(stage);
+                hits
+            }
+            None => Vec::new(),
         };
 
         // Fuse: each list contributes 1/(k + rank) per chunk; single-mode keeps its own score.
@@ -178,28 +198,16 @@ impl Library {
             .map(|r| (r.chunk_id, r))
             .collect();
         timings.catalog_ms += elapsed_ms(stage);
-        if mode == SearchMode::Hybrid && options.scope.is_none() {
-            let stage = Instant::now();
-            let titles: Vec<(i64, String)> = self
-                .catalog
-                .documents()
-                .await?
-                .into_iter()
-                .map(|d| (d.id, d.title))
-                .collect();
-            let named = named_documents(query, &titles);
-            if !named.is_empty() {
-                for (id, fused) in &mut ranked {
-                    if records
-                        .get(id)
-                        .is_some_and(|r| named.contains(&r.document_id))
-                    {
-                        fused.0 += NAMED_DOCUMENT_BONUS;
-                    }
+        if !named.is_empty() {
+            for (id, fused) in &mut ranked {
+                if records
+                    .get(id)
+                    .is_some_and(|r| named.contains(&r.document_id))
+                {
+                    fused.0 += NAMED_DOCUMENT_BONUS;
                 }
-                ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
             }
-            timings.catalog_ms += elapsed_ms(stage);
+            ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
         }
         let terms = query_terms(query);
         let mut pages_seen = HashSet::new();

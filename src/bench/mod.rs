@@ -59,11 +59,7 @@ pub struct IngestBenchReport {
     /// End-to-end chunk rate over embedding-only chunk rate (target ≥ 0.8).
     pub end_to_end_over_embedding: f64,
     pub peak_rss_bytes: Option<u64>,
-    pub search_queries: usize,
-    pub search_p50_ms: f64,
-    pub search_p95_ms: f64,
-    /// Mean time per search stage.
-    pub search_stages_mean: SearchTimings,
+    pub search: SearchLatency,
     pub threads: usize,
 }
 
@@ -79,8 +75,7 @@ impl IngestBenchReport {
              {:<34} {:>10.1} pages/s  ({:.1}s)\n\
              {:<34} {:>10.1} chunks/s (ratio to embedding alone {:.2})\n\
              {:<34} {:>10}\n\
-             {:<34} {:>10.1} ms p50, {:.1} ms p95 over {} queries\n\
-             {:<34} keyword {:.1} ms, query embedding {:.1} ms, vector {:.1} ms, catalog {:.1} ms\n",
+             {}",
             self.files,
             self.pages,
             self.threads,
@@ -100,15 +95,7 @@ impl IngestBenchReport {
             self.end_to_end_over_embedding,
             "peak RSS",
             rss,
-            "hybrid search",
-            self.search_p50_ms,
-            self.search_p95_ms,
-            self.search_queries,
-            "  mean per stage",
-            self.search_stages_mean.keyword_ms,
-            self.search_stages_mean.query_embedding_ms,
-            self.search_stages_mean.vector_ms,
-            self.search_stages_mean.catalog_ms,
+            self.search.to_lines(),
         )
     }
 }
@@ -236,33 +223,7 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
     if queries.is_empty() {
         queries.push("document".into());
     }
-    let search_options = SearchOptions {
-        mode: SearchMode::Hybrid,
-        k: 10,
-        scope: None,
-    };
-    library.search(&queries[0], search_options).await?;
-    let mut latencies = Vec::with_capacity(options.searches);
-    let mut stages = SearchTimings::default();
-    for query in queries.iter().cycle().take(options.searches) {
-        let started = Instant::now();
-        let t = library.search(query, search_options).await?.timings;
-        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
-        stages.keyword_ms += t.keyword_ms;
-        stages.query_embedding_ms += t.query_embedding_ms;
-        stages.vector_ms += t.vector_ms;
-        stages.catalog_ms += t.catalog_ms;
-        stages.total_ms += t.total_ms;
-    }
-    let n = latencies.len().max(1) as f64;
-    let search_stages_mean = SearchTimings {
-        keyword_ms: stages.keyword_ms / n,
-        query_embedding_ms: stages.query_embedding_ms / n,
-        vector_ms: stages.vector_ms / n,
-        catalog_ms: stages.catalog_ms / n,
-        total_ms: stages.total_ms / n,
-    };
-    latencies.sort_by(f64::total_cmp);
+    let latency = search_latency(&library, &queries, options.searches).await?;
     library.close().await;
     let _ = std::fs::remove_dir_all(&scratch);
 
@@ -275,12 +236,79 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
         end_to_end_pages,
         end_to_end_chunks,
         peak_rss_bytes: peak,
-        search_queries: latencies.len(),
-        search_p50_ms: percentile(&latencies, 0.5),
-        search_p95_ms: percentile(&latencies, 0.95),
-        search_stages_mean,
+        search: latency,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     })
+}
+
+/// Hybrid search latency over `count` searches cycling through `queries` (k = 10, the model
+/// warmed by one search first, as in an interactive session).
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchLatency {
+    pub queries: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    /// Mean time per search stage.
+    pub stages_mean: SearchTimings,
+}
+
+async fn search_latency(
+    library: &Library,
+    queries: &[String],
+    count: usize,
+) -> Result<SearchLatency> {
+    let search_options = SearchOptions {
+        mode: SearchMode::Hybrid,
+        k: 10,
+        scope: None,
+    };
+    if let Some(first) = queries.first() {
+        library.search(first, search_options).await?;
+    }
+    let mut latencies = Vec::with_capacity(count);
+    let mut stages = SearchTimings::default();
+    for query in queries.iter().cycle().take(count) {
+        let started = Instant::now();
+        let t = library.search(query, search_options).await?.timings;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        stages.keyword_ms += t.keyword_ms;
+        stages.query_embedding_ms += t.query_embedding_ms;
+        stages.vector_ms += t.vector_ms;
+        stages.catalog_ms += t.catalog_ms;
+        stages.total_ms += t.total_ms;
+    }
+    let n = latencies.len().max(1) as f64;
+    latencies.sort_by(f64::total_cmp);
+    Ok(SearchLatency {
+        queries: latencies.len(),
+        p50_ms: percentile(&latencies, 0.5),
+        p95_ms: percentile(&latencies, 0.95),
+        stages_mean: SearchTimings {
+            keyword_ms: stages.keyword_ms / n,
+            query_embedding_ms: stages.query_embedding_ms / n,
+            vector_ms: stages.vector_ms / n,
+            catalog_ms: stages.catalog_ms / n,
+            total_ms: stages.total_ms / n,
+        },
+    })
+}
+
+impl SearchLatency {
+    fn to_lines(&self) -> String {
+        format!(
+            "{:<34} {:>10.1} ms p50, {:.1} ms p95 over {} queries\n\
+             {:<34} keyword {:.1} ms, query embedding {:.1} ms, vector {:.1} ms, catalog {:.1} ms\n",
+            "hybrid search",
+            self.p50_ms,
+            self.p95_ms,
+            self.queries,
+            "  mean per stage",
+            self.stages_mean.keyword_ms,
+            self.stages_mean.query_embedding_ms,
+            self.stages_mean.vector_ms,
+            self.stages_mean.catalog_ms,
+        )
+    }
 }
 
 /// One question of a QA set with page-level gold (`../shared/eval/*/qa.jsonl`).
@@ -341,6 +369,8 @@ pub struct ModeQuality {
 pub struct RetrievalReport {
     pub questions: usize,
     pub modes: Vec<ModeQuality>,
+    /// Hybrid search latency over the set's questions (answerable or not), cycled to 200.
+    pub hybrid_latency: SearchLatency,
 }
 
 impl RetrievalReport {
@@ -373,6 +403,7 @@ impl RetrievalReport {
                 }
             ));
         }
+        out.push_str(&self.hybrid_latency.to_lines());
         out
     }
 }
@@ -465,8 +496,11 @@ pub async fn retrieval(library: &mut Library, pdfs: &Path, qa: &Path) -> Result<
             recall_at_10_with_figures: figures_at10 / n,
         });
     }
+    let all_questions: Vec<String> = records.iter().map(|r| r.question.clone()).collect();
+    let hybrid_latency = search_latency(library, &all_questions, 200).await?;
     Ok(RetrievalReport {
         questions: questions.len(),
         modes,
+        hybrid_latency,
     })
 }

@@ -69,7 +69,11 @@ impl MiniLmEmbedder {
         let weights_path = file("model.safetensors")?;
         let weights = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
         let device = Device::Cpu;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;
+        let tensors = candle_core::safetensors::load_buffer(&weights, &device)?
+            .into_iter()
+            .map(|(name, tensor)| Ok((name.clone(), with_transposed_storage(&name, tensor)?)))
+            .collect::<Result<std::collections::HashMap<_, _>>>()?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
         let model = BertModel::load(vb, &config)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let workers = (0..cores)
@@ -116,6 +120,20 @@ impl MiniLmEmbedder {
         let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
         let normalized = mean.broadcast_div(&norms)?;
         Ok(normalized.to_vec2::<f32>()?)
+    }
+}
+
+/// A linear layer's weight (`[out, in]`) with the same values and shape but stored
+/// column-major. candle's `Linear` multiplies by the weight's transpose, which then is a plain
+/// row-major matrix that the GEMM kernel reads in place; a row-major weight had to be repacked
+/// on every call (measured: the packing took more time than the arithmetic for a question).
+fn with_transposed_storage(name: &str, tensor: Tensor) -> Result<Tensor> {
+    let is_linear_weight =
+        name.ends_with(".weight") && tensor.rank() == 2 && !name.contains("embeddings");
+    if is_linear_weight {
+        Ok(tensor.t()?.contiguous()?.t()?)
+    } else {
+        Ok(tensor)
     }
 }
 

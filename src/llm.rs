@@ -448,8 +448,10 @@ async fn build_cpu_model(
         method: DefaultSchedulerMethod::Fixed(1.try_into()?),
     };
     let runner = MistralRsBuilder::new(pipeline, scheduler, false, None)
-        // Keeps the KV entries of recent prompts (the constant system prompt first of all).
-        .with_prefix_cache_n(16)
+        // Keeps the KV entries of the last two sequences: a new prompt reuses their shared
+        // prefix (the constant system prompt, a conversation's earlier turns). Each costs its
+        // whole KV cache (≈ 25 MB for a 0.5B model at 1,024 tokens), hence so few.
+        .with_prefix_cache_n(2)
         .build()
         .await;
     Ok(mistralrs::Model::new(runner))

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::catalog::ChunkRecord;
 use crate::error::Result;
+use crate::index::keyword::DocumentCoverage;
 use crate::library::Library;
 
 /// Reciprocal-rank fusion constant (Cormack et al.): the smaller, the more the top ranks of
@@ -143,7 +144,18 @@ impl Library {
             let stage = Instant::now();
             let titles = self.catalog.document_titles().await?;
             timings.catalog_ms += elapsed_ms(stage);
-            named_documents(query, &titles)
+            let stage = Instant::now();
+            let coverage = self.keyword.document_coverage(&proper_names(query))?;
+            timings.keyword_ms += elapsed_ms(stage);
+            let named = narrowest(
+                named_documents(query, &titles),
+                characterised_documents(&coverage),
+            );
+            if asks_for_latest(query) {
+                latest_documents(named, &titles)
+            } else {
+                named
+            }
         } else {
             HashSet::new()
         };
@@ -316,6 +328,112 @@ fn named_documents(query: &str, titles: &[(i64, String)]) -> HashSet<i64> {
     named
 }
 
+/// Whether a question asks about the newest report ("in the latest 10-Q", "most recent quarter").
+fn asks_for_latest(query: &str) -> bool {
+    let words = lowercase_words(query);
+    words.iter().enumerate().any(|(i, w)| {
+        w == "latest" || w == "newest" || (w == "recent" && i > 0 && words[i - 1] == "most")
+    })
+}
+
+/// When a title dates its document ("2023 Q3 AAPL", "Annual report 2022"): (year, quarter),
+/// quarter 0 when none is given.
+fn title_date(title: &str) -> Option<(u16, u8)> {
+    let words = title_words(title);
+    let year = words
+        .iter()
+        .filter(|w| w.len() == 4 && (w.starts_with("19") || w.starts_with("20")))
+        .filter_map(|w| w.parse::<u16>().ok())
+        .max()?;
+    let quarter = words
+        .iter()
+        .filter_map(|w| w.strip_prefix('q')?.parse::<u8>().ok())
+        .filter(|q| (1..=4).contains(q))
+        .max()
+        .unwrap_or(0);
+    Some((year, quarter))
+}
+
+/// The newest of `candidates` (of every document when there are none) by the date in its
+/// title; the candidates unchanged when no title is dated.
+fn latest_documents(candidates: HashSet<i64>, titles: &[(i64, String)]) -> HashSet<i64> {
+    let dated: Vec<(i64, (u16, u8))> = titles
+        .iter()
+        .filter(|(id, _)| candidates.is_empty() || candidates.contains(id))
+        .filter_map(|(id, title)| Some((*id, title_date(title)?)))
+        .collect();
+    match dated.iter().map(|(_, date)| *date).max() {
+        Some(newest) => dated
+            .into_iter()
+            .filter(|(_, date)| *date == newest)
+            .map(|(id, _)| id)
+            .collect(),
+        None => candidates,
+    }
+}
+
+/// Words a question writes as names: capitalised words ("Apple's", "NVIDIA", "Q3") other than
+/// the question's first word.
+fn proper_names(query: &str) -> String {
+    query
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .skip(1)
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Documents a question names by a proper name that runs through them and not through the rest
+/// of the library ("Apple" in a library of Apple and NVIDIA filings: the company's name in the
+/// running header of every page). Each document scores, per name the question writes, the
+/// name's rarity among documents (ln N/df) when at least `RUNS_THROUGH_SHARE` of the document's
+/// passages hold it; the best-scoring documents are named. A name found throughout every
+/// document names none.
+fn characterised_documents(coverage: &DocumentCoverage) -> HashSet<i64> {
+    /// A name mentioned in passing (a competitor, a customer) is not what a document is about.
+    const RUNS_THROUGH_SHARE: f32 = 0.1;
+    let total = coverage.passages.len();
+    let mut scores: HashMap<i64, f32> = HashMap::new();
+    for (_, per_document) in &coverage.words {
+        let holders: Vec<i64> = per_document
+            .iter()
+            .filter(|(id, &n)| {
+                coverage.passages.get(id).is_some_and(|&passages| {
+                    n as f32 >= RUNS_THROUGH_SHARE * passages.max(1) as f32
+                })
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if holders.is_empty() || holders.len() >= total {
+            continue;
+        }
+        let rarity = (total as f32 / holders.len() as f32).ln();
+        for id in holders {
+            *scores.entry(id).or_default() += rarity;
+        }
+    }
+    let best = scores.values().copied().fold(0.0, f32::max);
+    scores
+        .into_iter()
+        .filter(|&(_, score)| best > 0.0 && score >= best * (1.0 - 1e-4))
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// The documents a question points at, from its title words and from the words running through
+/// documents: both agree → where they agree; otherwise the title's choice, else the content's.
+fn narrowest(by_title: HashSet<i64>, by_content: HashSet<i64>) -> HashSet<i64> {
+    let both: HashSet<i64> = by_title.intersection(&by_content).copied().collect();
+    if !both.is_empty() {
+        both
+    } else if !by_title.is_empty() {
+        by_title
+    } else {
+        by_content
+    }
+}
+
 /// Lower-cased content words of a query, for highlighting.
 pub fn query_terms(query: &str) -> Vec<String> {
     let mut terms: Vec<String> = lowercase_words(query)
@@ -394,6 +512,68 @@ mod tests {
         );
         let one = vec![(7, "travel policy".to_string())];
         assert!(named_documents("the travel policy on meals", &one).is_empty());
+    }
+
+    fn sorted(ids: HashSet<i64>) -> Vec<i64> {
+        let mut ids: Vec<i64> = ids.into_iter().collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn documents_are_named_by_proper_names_running_through_them() {
+        assert_eq!(
+            proper_names("How have Apple's inventory levels changed in NVIDIA's Q3 report?"),
+            "Apple's NVIDIA's Q3"
+        );
+        assert_eq!(proper_names("What is the travel policy?"), "");
+        // Documents 1 and 2 are Apple's filings, 3 and 4 NVIDIA's; NVIDIA mentions Apple once.
+        let coverage = |per_document: &[(i64, usize)]| DocumentCoverage {
+            passages: [(1, 100), (2, 80), (3, 120), (4, 90)].into_iter().collect(),
+            words: vec![("appl".to_string(), per_document.iter().copied().collect())],
+        };
+        let apple = coverage(&[(1, 30), (2, 25), (3, 1)]);
+        assert_eq!(sorted(characterised_documents(&apple)), [1, 2]);
+        // In every document: names nothing.
+        let everywhere = coverage(&[(1, 30), (2, 25), (3, 40), (4, 20)]);
+        assert!(characterised_documents(&everywhere).is_empty());
+        // Mentioned in passing only: names nothing.
+        let in_passing = coverage(&[(3, 2), (4, 1)]);
+        assert!(characterised_documents(&in_passing).is_empty());
+        // Title and content agree on one document; otherwise the title decides.
+        let set = |ids: &[i64]| ids.iter().copied().collect::<HashSet<i64>>();
+        assert_eq!(sorted(narrowest(set(&[2, 4]), set(&[1, 2]))), [2]);
+        assert_eq!(sorted(narrowest(set(&[3]), set(&[1, 2]))), [3]);
+        assert_eq!(sorted(narrowest(set(&[]), set(&[1, 2]))), [1, 2]);
+    }
+
+    #[test]
+    fn the_latest_report_is_the_newest_dated_title() {
+        assert!(asks_for_latest(
+            "What was the gross margin in the latest 10-Q?"
+        ));
+        assert!(asks_for_latest(
+            "In the most recent quarter, what were sales?"
+        ));
+        assert!(!asks_for_latest("What were recent changes in debt?"));
+        assert_eq!(title_date("2023 Q3 AAPL"), Some((2023, 3)));
+        assert_eq!(title_date("Annual report 2021"), Some((2021, 0)));
+        assert_eq!(title_date("travel policy"), None);
+        let titles: Vec<(i64, String)> = [
+            (1, "2022 Q3 AAPL"),
+            (2, "2023 Q3 NVDA"),
+            (3, "2023 Q1 AAPL"),
+            (4, "2023 Q2 AAPL"),
+            (5, "travel policy"),
+        ]
+        .iter()
+        .map(|(id, t)| (*id, t.to_string()))
+        .collect();
+        let apple: HashSet<i64> = [1, 3, 4].into_iter().collect();
+        assert_eq!(sorted(latest_documents(apple, &titles)), [4]);
+        assert_eq!(sorted(latest_documents(HashSet::new(), &titles)), [2]);
+        let undated: HashSet<i64> = [5].into_iter().collect();
+        assert_eq!(sorted(latest_documents(undated, &titles)), [5]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! BM25 keyword index (tantivy) over chunk text: English stemming, CJK bigrams. Derived from the
 //! catalog: every entry is keyed by chunk id and document id, and can be rebuilt.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use tantivy::collector::TopDocs;
@@ -181,6 +182,57 @@ impl KeywordIndex {
         Ok(hits)
     }
 
+    /// How many passages of each document hold each analysed word of `query`, and how many
+    /// passages each document has: which documents a word runs through, not just where it
+    /// scores.
+    pub fn document_coverage(&self, query: &str) -> Result<DocumentCoverage> {
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.fast_fields().u64("document_id"))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let document_of = |address: DocAddress| {
+            columns
+                .get(address.segment_ord as usize)
+                .and_then(|column| column.first(address.doc_id))
+                .map(|id| id as i64)
+        };
+        let mut coverage = DocumentCoverage::default();
+        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+            for doc_id in segment.doc_ids_alive() {
+                if let Some(id) = document_of(DocAddress::new(segment_ord as u32, doc_id)) {
+                    *coverage.passages.entry(id).or_default() += 1;
+                }
+            }
+        }
+        let mut analyzer = self.index.tokenizer_for_field(self.fields.text)?;
+        let mut words: Vec<String> = Vec::new();
+        let text = sanitize_query(query);
+        let mut stream = analyzer.token_stream(&text);
+        while stream.advance() {
+            let word = stream.token().text.clone();
+            if !words.contains(&word) {
+                words.push(word);
+            }
+        }
+        for word in words {
+            let query = TermQuery::new(
+                Term::from_field_text(self.fields.text, &word),
+                IndexRecordOption::Basic,
+            );
+            let mut per_document: HashMap<i64, usize> = HashMap::new();
+            for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
+                if let Some(id) = document_of(address) {
+                    *per_document.entry(id).or_default() += 1;
+                }
+            }
+            coverage.words.push((word, per_document));
+        }
+        Ok(coverage)
+    }
+
     /// Chunk ids indexed for one document (consistency checks).
     pub fn chunk_ids_of(&self, document_id: i64) -> Result<Vec<i64>> {
         self.reader.reload()?;
@@ -205,6 +257,15 @@ impl KeywordIndex {
     }
 }
 
+/// See `KeywordIndex::document_coverage`.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentCoverage {
+    /// Passages per document id.
+    pub passages: HashMap<i64, usize>,
+    /// Each analysed query word with its passage count per document id (absent = none).
+    pub words: Vec<(String, HashMap<i64, usize>)>,
+}
+
 /// Turns free text into terms the query parser accepts: query syntax characters would make a
 /// question like `what's "net sales" (Q3)?` fail or mean something else.
 fn sanitize_query(query: &str) -> String {
@@ -221,6 +282,29 @@ fn sanitize_query(query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coverage_counts_passages_per_document_for_each_query_word() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))?;
+        let mut index = KeywordIndex::open(dir.path(), true)?;
+        let passage = |id: i64, text: &str| (id, 1, text.to_string());
+        index.replace_document(
+            1,
+            &[
+                passage(10, "Apple Inc. net sales"),
+                passage(11, "Apple Inc. inventories"),
+            ],
+        )?;
+        index.replace_document(2, &[passage(20, "NVIDIA revenue; unlike Apple's")])?;
+        index.replace_document(3, &[passage(30, "NVIDIA gaming")])?;
+        let coverage = index.document_coverage("Apple's")?;
+        let expected: HashMap<i64, usize> = [(1, 2), (2, 1), (3, 1)].into_iter().collect();
+        assert_eq!(coverage.passages, expected);
+        let apple = coverage.words.iter().find(|(w, _)| w == "appl");
+        let expected: HashMap<i64, usize> = [(1, 2), (2, 1)].into_iter().collect();
+        assert_eq!(apple.map(|(_, per)| per), Some(&expected));
+        Ok(())
+    }
 
     #[test]
     fn sanitized_query_keeps_words_only() {

@@ -372,14 +372,15 @@ fn latest_documents(candidates: HashSet<i64>, titles: &[(i64, String)]) -> HashS
     }
 }
 
-/// Words a question writes as names: capitalised words ("Apple's", "NVIDIA", "Q3") other than
-/// the question's first word.
+/// Words a question writes as names: capitalised words of two letters or more ("Apple's",
+/// "NVIDIA", "Q3") other than the question's first word.
 fn proper_names(query: &str) -> String {
     query
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
         .filter(|w| !w.is_empty())
         .skip(1)
-        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        // One letter is an initial or a form's letter ("R&D", "10-Q"), not a name.
+        .filter(|w| w.chars().nth(1).is_some() && w.chars().next().is_some_and(char::is_uppercase))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -523,7 +524,7 @@ mod tests {
     #[test]
     fn documents_are_named_by_proper_names_running_through_them() {
         assert_eq!(
-            proper_names("How have Apple's inventory levels changed in NVIDIA's Q3 report?"),
+            proper_names("How have Apple's R&D costs changed in NVIDIA's Q3 10-Q?"),
             "Apple's NVIDIA's Q3"
         );
         assert_eq!(proper_names("What is the travel policy?"), "");

@@ -8,6 +8,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
+use crate::figures::{key_figures, supports_figure};
 use crate::library::Library;
 use crate::llm::{GenerationParams, LanguageModel, Message, Role};
 use crate::retrieve::{
@@ -190,6 +191,9 @@ pub struct Answer {
     pub closest: Vec<Citation>,
     pub abstained: bool,
     pub abstain_reason: Option<String>,
+    /// What the model wrote when Folio withheld it (its figures are in none of the sources);
+    /// `text` then says the answer was not found.
+    pub withheld: Option<String>,
     /// `[n]` markers in the text that match no source (the model made them up).
     pub invalid_markers: Vec<usize>,
     /// The model wrote no valid marker; Folio matched each sentence to the source sharing most
@@ -539,6 +543,7 @@ pub async fn answer_from(
         closest: Vec::new(),
         abstained: false,
         abstain_reason: None,
+        withheld: None,
         invalid_markers: Vec::new(),
         citations_attributed: false,
         cancelled: false,
@@ -633,6 +638,21 @@ pub async fn answer_from(
                 .collect();
         }
     }
+    let unsupported = if answer.cancelled || answer.abstained || says_not_found(&answer.text) {
+        None
+    } else {
+        unsupported_figures(question, &answer.text, &answer.sources)
+    };
+    if let Some(figures) = unsupported {
+        answer.abstained = true;
+        answer.abstain_reason = Some(format!(
+            "the model's answer gave figures that none of the sources holds ({}), so it was withheld",
+            figures.join(", ")
+        ));
+        answer.withheld = Some(std::mem::replace(&mut answer.text, NOT_FOUND.to_string()));
+        answer.citations.clear();
+        answer.closest = answer.sources.iter().take(3).cloned().collect();
+    }
     if says_not_found(&answer.text) && answer.citations.is_empty() {
         answer.abstained = true;
         answer.abstain_reason = Some("the model found no answer in the sources".into());
@@ -640,6 +660,20 @@ pub async fn answer_from(
     }
     answer.timings.total_ms = elapsed_ms(started);
     Ok(answer)
+}
+
+/// The figures of an answer when not one of them is in its sources (or the question): a small
+/// model that finds no answer sometimes invents one ("1,000 employees"). None when the answer
+/// gives no figure, or any of its figures is supported.
+fn unsupported_figures(question: &str, text: &str, sources: &[Citation]) -> Option<Vec<String>> {
+    let figures = key_figures(text);
+    let supported = |figure: &String| {
+        supports_figure(question, figure)
+            || sources
+                .iter()
+                .any(|s| supports_figure(&s.snippet, figure) || supports_figure(&s.title, figure))
+    };
+    (!figures.is_empty() && !figures.iter().any(supported)).then_some(figures)
 }
 
 /// Words and figures of a sentence that can tie it to a source.
@@ -748,6 +782,31 @@ mod tests {
             missing("How did revenue change over 10 quarters?"),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn answers_whose_figures_no_source_holds_are_caught() {
+        let source = Citation {
+            n: 1,
+            chunk_id: 1,
+            document_id: 1,
+            file: "q3.pdf".into(),
+            title: "2023 Q3 NVDA".into(),
+            page: 12,
+            char_start: 0,
+            char_end: 60,
+            snippet: "Revenue was $18,120 million, up 206% from a year ago.".into(),
+            score: 0.1,
+        };
+        let sources = [source];
+        let check = |text: &str| unsupported_figures("Revenue in Q3 2023?", text, &sources);
+        assert_eq!(
+            check("NVIDIA had 1,000 employees [1]."),
+            Some(vec!["1,000".to_string()])
+        );
+        assert_eq!(check("Revenue was $18.1 billion [1]."), None);
+        assert_eq!(check("Revenue was $18,120 million, not 9,999 [1]."), None);
+        assert_eq!(check("Revenue rose strongly [1]."), None);
     }
 
     #[test]

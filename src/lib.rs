@@ -12,6 +12,7 @@ pub mod conversation;
 pub mod embed;
 pub mod error;
 pub mod extract;
+pub mod figures;
 pub mod index;
 pub mod ingest;
 pub mod library;

@@ -451,7 +451,7 @@ pub async fn retrieval(library: &mut Library, pdfs: &Path, qa: &Path) -> Result<
             let figures = record
                 .answer
                 .as_deref()
-                .map(models::key_figures)
+                .map(crate::figures::key_figures)
                 .unwrap_or_default();
             let mut lenient_rank = None;
             for (i, hit) in results.hits.iter().enumerate() {

@@ -9,8 +9,9 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{read_qa, QaRecord};
-use crate::answer::{Answer, AnswerOptions};
+use crate::answer::{AnswerOptions, Citation};
 use crate::error::Result;
+use crate::figures::{contains_figure, key_figures};
 use crate::library::Library;
 use crate::llm::ModelInfo;
 use crate::session::{Assistant, ModelChoice};
@@ -36,6 +37,10 @@ pub struct QuestionResult {
     /// A cited page is gold (or holds a key figure of the expected answer); None without gold.
     pub cites_gold: Option<bool>,
     pub cited: Vec<(String, i64)>,
+    /// Whether a source given to the model was evidence: when not, no citation could be gold.
+    pub gold_in_sources: Option<bool>,
+    /// The (file, page) of each source in the prompt, in order.
+    pub sources: Vec<(String, i64)>,
     pub time_to_first_token_ms: f64,
     pub prompt_tokens: usize,
     pub answer: String,
@@ -55,6 +60,8 @@ pub struct ModelRow {
     pub peak_rss_bytes: Option<u64>,
     /// Answerable questions with gold whose answer cites a gold page.
     pub cites_gold: usize,
+    /// Answerable questions with gold where a source in the prompt was evidence.
+    pub gold_in_sources: usize,
     pub with_gold: usize,
     pub abstained_unanswerable: usize,
     pub unanswerable: usize,
@@ -78,39 +85,6 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// Figures of at least three significant digits in an expected answer ("$82,959 million",
-/// "15.7%"), as they would be written on a page.
-pub fn key_figures(answer: &str) -> Vec<String> {
-    let mut figures = Vec::new();
-    for token in answer.split(|c: char| c.is_whitespace() || "()$%;:".contains(c)) {
-        let figure = token.trim_matches(|c: char| !c.is_ascii_digit());
-        let digits = figure.chars().filter(char::is_ascii_digit).count();
-        let significant = figure
-            .trim_start_matches(['0', '.', ','])
-            .chars()
-            .filter(char::is_ascii_digit)
-            .count();
-        if digits >= 3 && significant >= 3 && !figures.iter().any(|f| f == figure) {
-            // Years alone are not evidence of anything.
-            let is_year =
-                digits == 4 && !figure.contains([',', '.']) && figure.starts_with(['1', '2']);
-            if !is_year {
-                figures.push(figure.to_string());
-            }
-        }
-    }
-    figures
-}
-
-fn contains_figure(text: &str, figure: &str) -> bool {
-    text.match_indices(figure).any(|(i, _)| {
-        let before = text[..i].chars().next_back();
-        let after = text[i + figure.len()..].chars().next();
-        !before.is_some_and(|c| c.is_ascii_digit() || c == ',')
-            && !after.is_some_and(|c| c.is_ascii_digit())
-    })
-}
-
 fn file_name(file: &str) -> String {
     Path::new(file)
         .file_name()
@@ -118,11 +92,12 @@ fn file_name(file: &str) -> String {
         .unwrap_or_else(|| file.to_string())
 }
 
-/// Whether an answer cites evidence for the question (see `is_evidence`); None without gold.
-pub(crate) async fn cites_gold(
+/// Whether one of `passages` (an answer's citations or sources) is evidence for the question
+/// (see `is_evidence`); None without gold.
+pub(crate) async fn evidence_among(
     library: &Library,
     record: &QaRecord,
-    answer: &Answer,
+    passages: &[Citation],
 ) -> Result<Option<bool>> {
     let figures = record
         .answer
@@ -132,7 +107,7 @@ pub(crate) async fn cites_gold(
     if record.evidence.is_empty() && figures.is_empty() {
         return Ok(None);
     }
-    for citation in &answer.citations {
+    for citation in passages {
         if is_evidence(
             library,
             record,
@@ -215,21 +190,28 @@ async fn bench_model(
             decode.push(answer.timings.decode_tokens_per_second);
             prompt_tokens += answer.prompt_tokens;
         }
-        let gold = if record.answerable {
-            cites_gold(library, record, &answer).await?
+        let (gold, gold_in_sources) = if record.answerable {
+            (
+                evidence_among(library, record, &answer.citations).await?,
+                evidence_among(library, record, &answer.sources).await?,
+            )
         } else {
-            None
+            (None, None)
+        };
+        let pages = |passages: &[Citation]| -> Vec<(String, i64)> {
+            passages
+                .iter()
+                .map(|c| (file_name(&c.file), c.page))
+                .collect()
         };
         results.push(QuestionResult {
             id: record.id.clone(),
             answerable: record.answerable,
             abstained: answer.abstained,
             cites_gold: gold,
-            cited: answer
-                .citations
-                .iter()
-                .map(|c| (file_name(&c.file), c.page))
-                .collect(),
+            cited: pages(&answer.citations),
+            gold_in_sources,
+            sources: pages(&answer.sources),
             time_to_first_token_ms: answer.timings.time_to_first_token_ms,
             prompt_tokens: answer.prompt_tokens,
             answer: answer.text,
@@ -250,6 +232,7 @@ async fn bench_model(
         prompt_tokens_mean: prompt_tokens as f64 / answered,
         peak_rss_bytes: peak_rss_bytes(),
         cites_gold: count(&|r| r.cites_gold == Some(true)),
+        gold_in_sources: count(&|r| r.gold_in_sources == Some(true)),
         with_gold: count(&|r| r.cites_gold.is_some()),
         abstained_unanswerable: count(&|r| !r.answerable && r.abstained),
         unanswerable: count(&|r| !r.answerable),
@@ -305,7 +288,7 @@ fn share(n: usize, of: usize) -> String {
 impl ModelBenchReport {
     pub fn to_table(&self) -> String {
         let mut out = format!(
-            "{:<40} {:>8} {:>9} {:>11} {:>11} {:>8} {:>9} {:>15} {:>15} {:>15}\n",
+            "{:<40} {:>8} {:>9} {:>11} {:>11} {:>8} {:>9} {:>15} {:>15} {:>15} {:>15}\n",
             "MODEL",
             "LOAD s",
             "TTFT ms",
@@ -313,13 +296,14 @@ impl ModelBenchReport {
             "DECODE t/s",
             "PROMPT",
             "PEAK RSS",
+            "GOLD IN PROMPT",
             "CITES GOLD",
             "ABSTAIN (unans)",
             "ABSTAIN (ans)"
         );
         for r in &self.rows {
             out.push_str(&format!(
-                "{:<40} {:>8.1} {:>9.0} {:>11.1} {:>11.1} {:>8.0} {:>9} {:>15} {:>15} {:>15}\n",
+                "{:<40} {:>8.1} {:>9.0} {:>11.1} {:>11.1} {:>8.0} {:>9} {:>15} {:>15} {:>15} {:>15}\n",
                 r.model,
                 r.load_ms / 1000.0,
                 r.ttft_median_ms,
@@ -329,6 +313,7 @@ impl ModelBenchReport {
                 r.peak_rss_bytes
                     .map(|b| format!("{} MiB", b >> 20))
                     .unwrap_or_else(|| "?".into()),
+                share(r.gold_in_sources, r.with_gold),
                 share(r.cites_gold, r.with_gold),
                 share(r.abstained_unanswerable, r.unanswerable),
                 share(r.abstained_answerable, r.answerable),
@@ -339,25 +324,5 @@ impl ModelBenchReport {
             self.threads
         ));
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_figures_skip_years_and_short_numbers() {
-        let figures = key_figures(
-            "Net sales were $82,959 million in 2022, up 2% (15.7% margin); 4.255 billion.",
-        );
-        assert_eq!(figures, vec!["82,959", "15.7", "4.255"]);
-    }
-
-    #[test]
-    fn figures_match_whole_numbers_only() {
-        assert!(contains_figure("total 82,959 net", "82,959"));
-        assert!(!contains_figure("total 182,959 net", "82,959"));
-        assert!(!contains_figure("total 82,9591", "82,959"));
     }
 }

@@ -144,7 +144,9 @@ export function App() {
         model: a.model,
         note: a.cancelled
           ? "Stopped."
-          : a.citations_attributed
+          : a.withheld
+            ? "The model's answer was withdrawn: none of its figures is in the passages it was given."
+            : a.citations_attributed
             ? "The model wrote no citation markers; Folio matched each sentence to the passage it comes from."
             : undefined,
       }));

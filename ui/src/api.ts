@@ -90,6 +90,8 @@ export interface Answer {
   closest: Citation[];
   abstained: boolean;
   abstain_reason: string | null;
+  /** The model's text when Folio withdrew it: its figures are in none of the sources. */
+  withheld: string | null;
   invalid_markers: number[];
   citations_attributed: boolean;
   cancelled: boolean;

@@ -54,11 +54,19 @@ describe("Chat", () => {
     render(
       <Chat
         {...chatProps}
-        messages={[answer({ abstained: true, text: "I couldn't find this in your documents.", closest: [source] })]}
+        messages={[
+          answer({
+            abstained: true,
+            text: "I couldn't find this in your documents.",
+            closest: [source],
+            note: "The model's answer was withdrawn.",
+          }),
+        ]}
         onOpenCitation={() => undefined}
       />,
     );
     expect(screen.getByText("Not found in your documents.")).toBeTruthy();
+    expect(screen.getByText("The model's answer was withdrawn.")).toBeTruthy();
     expect(screen.getByText("Closest passages")).toBeTruthy();
   });
 

@@ -220,6 +220,12 @@ fn print_citation(c: &Citation) {
 
 fn print_sources(answer: &Answer) {
     if answer.abstained {
+        if answer.withheld.is_some() {
+            println!(
+                "\n\nWithdrawn: none of the figures above is in the passages the model was given. {}",
+                answer.text
+            );
+        }
         if !answer.closest.is_empty() {
             println!("\nClosest passages:");
             answer.closest.iter().for_each(print_citation);

@@ -125,6 +125,7 @@ function AssistantMessage({ message, onOpenCitation }: { message: ChatMessage; o
       <div class="abstained">
         <p class="not-found">Not found in your documents.</p>
         <p>{visible(message.text)}</p>
+        {message.note && <p class="note">{visible(message.note)}</p>}
         {message.closest.length > 0 && <CitationList title="Closest passages" citations={message.closest} onOpenCitation={onOpenCitation} />}
       </div>
     );

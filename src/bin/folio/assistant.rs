@@ -27,7 +27,7 @@ pub struct AnswerArgs {
     #[arg(long)]
     scope: Option<String>,
     /// Most passages given to the model
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = AnswerOptions::default().max_sources)]
     sources: usize,
     /// Longest answer, in tokens
     #[arg(long, default_value_t = 384)]

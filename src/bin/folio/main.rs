@@ -184,6 +184,12 @@ enum BenchCommand {
         /// Only the first N questions
         #[arg(long)]
         limit: Option<usize>,
+        /// Most passages given to the model
+        #[arg(long, default_value_t = folio::answer::AnswerOptions::default().max_sources)]
+        sources: usize,
+        /// Characters kept of each passage, around its best-matching part
+        #[arg(long, default_value_t = folio::answer::AnswerOptions::default().source_chars)]
+        source_chars: usize,
         #[arg(long)]
         json: bool,
     },
@@ -410,6 +416,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             pdfs,
             model,
             limit,
+            sources,
+            source_chars,
             json,
         }) => {
             if let Some(pdfs) = pdfs {
@@ -425,7 +433,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 questions,
                 models: model,
                 limit,
-                answer: folio::answer::AnswerOptions::default(),
+                answer: folio::answer::AnswerOptions {
+                    max_sources: sources.max(1),
+                    source_chars: source_chars.max(100),
+                    ..folio::answer::AnswerOptions::default()
+                },
             };
             let bar = ProgressBar::new(0);
             bar.set_style(

@@ -652,8 +652,7 @@ pub async fn answer_from(
         answer.withheld = Some(std::mem::replace(&mut answer.text, NOT_FOUND.to_string()));
         answer.citations.clear();
         answer.closest = answer.sources.iter().take(3).cloned().collect();
-    }
-    if says_not_found(&answer.text) && answer.citations.is_empty() {
+    } else if says_not_found(&answer.text) && answer.citations.is_empty() {
         answer.abstained = true;
         answer.abstain_reason = Some("the model found no answer in the sources".into());
         answer.closest = answer.sources.iter().take(3).cloned().collect();

@@ -199,14 +199,6 @@ impl KeywordIndex {
                 .and_then(|column| column.first(address.doc_id))
                 .map(|id| id as i64)
         };
-        let mut coverage = DocumentCoverage::default();
-        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
-            for doc_id in segment.doc_ids_alive() {
-                if let Some(id) = document_of(DocAddress::new(segment_ord as u32, doc_id)) {
-                    *coverage.passages.entry(id).or_default() += 1;
-                }
-            }
-        }
         let mut analyzer = self.index.tokenizer_for_field(self.fields.text)?;
         let mut words: Vec<String> = Vec::new();
         let text = sanitize_query(query);
@@ -215,6 +207,18 @@ impl KeywordIndex {
             let word = stream.token().text.clone();
             if !words.contains(&word) {
                 words.push(word);
+            }
+        }
+        let mut coverage = DocumentCoverage::default();
+        // Nothing to count for a question that writes no names (most searches).
+        if words.is_empty() {
+            return Ok(coverage);
+        }
+        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+            for doc_id in segment.doc_ids_alive() {
+                if let Some(id) = document_of(DocAddress::new(segment_ord as u32, doc_id)) {
+                    *coverage.passages.entry(id).or_default() += 1;
+                }
             }
         }
         for word in words {

@@ -107,7 +107,8 @@ pub struct AnswerOptions {
     pub source_token_budget: usize,
     /// Characters of each passage kept around its best-matching part.
     pub source_chars: usize,
-    pub scope: Option<i64>,
+    /// Documents to answer from; empty means the whole library.
+    pub scope: Vec<i64>,
     pub mode: SearchMode,
     pub generation: GenerationParams,
     /// Earlier turns of the conversation, oldest first.
@@ -120,7 +121,7 @@ impl Default for AnswerOptions {
             max_sources: 3,
             source_token_budget: 400,
             source_chars: 600,
-            scope: None,
+            scope: Vec::new(),
             mode: SearchMode::Hybrid,
             generation: GenerationParams::default(),
             history: Vec::new(),
@@ -471,7 +472,7 @@ impl Library {
                 SearchOptions {
                     mode: options.mode,
                     k: options.max_sources.max(1) * 2,
-                    scope: options.scope,
+                    scope: options.scope.clone(),
                 },
             )
             .await?;

@@ -235,6 +235,19 @@ impl Library {
         }
     }
 
+    /// The ids of the documents `keys` name (see [`Library::find_document`]), in order, without
+    /// repeats; no keys give an empty scope, the whole library.
+    pub async fn find_documents(&self, keys: &[String]) -> Result<Vec<i64>> {
+        let mut ids = Vec::with_capacity(keys.len());
+        for key in keys {
+            let id = self.find_document(key).await?.id;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
     /// Removes a document from both indexes, then from the catalog.
     pub async fn remove_document(&mut self, document_id: i64) -> Result<()> {
         let library = self.paths.root.clone();

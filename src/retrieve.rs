@@ -32,12 +32,12 @@ pub enum SearchMode {
     Vector,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SearchOptions {
     pub mode: SearchMode,
     pub k: usize,
-    /// Restrict to one document id.
-    pub scope: Option<i64>,
+    /// Restrict to these document ids; empty searches the whole library.
+    pub scope: Vec<i64>,
 }
 
 impl Default for SearchOptions {
@@ -45,7 +45,7 @@ impl Default for SearchOptions {
         SearchOptions {
             mode: SearchMode::Hybrid,
             k: 5,
-            scope: None,
+            scope: Vec::new(),
         }
     }
 }
@@ -135,12 +135,12 @@ impl Library {
         };
         let stage = Instant::now();
         let keyword_hits = if mode != SearchMode::Vector {
-            self.keyword.search(query, candidates, options.scope)?
+            self.keyword.search(query, candidates, &options.scope)?
         } else {
             Vec::new()
         };
         timings.keyword_ms = elapsed_ms(stage);
-        let named = if mode == SearchMode::Hybrid && options.scope.is_none() {
+        let named = if mode == SearchMode::Hybrid && options.scope.is_empty() {
             let stage = Instant::now();
             let titles = self.catalog.document_titles().await?;
             timings.catalog_ms += elapsed_ms(stage);
@@ -166,7 +166,7 @@ impl Library {
                 timings.query_embedding_ms = embedding_ms;
                 let stage = Instant::now();
                 let hits = match vector.first() {
-                    Some(v) => self.vectors.search(v, candidates, options.scope).await?,
+                    Some(v) => self.vectors.search(v, candidates, &options.scope).await?,
                     None => Vec::new(),
                 };
                 timings.vector_ms = elapsed_ms(stage);

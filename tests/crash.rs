@@ -106,7 +106,7 @@ async fn killed_ingest_is_repaired_and_completed() {
                 folio::SearchOptions {
                     mode: folio::SearchMode::Keyword,
                     k: 3,
-                    scope: None,
+                    scope: Vec::new(),
                 },
             )
             .await

@@ -151,7 +151,7 @@ async fn every_hard_file_gets_the_outcome_its_manifest_predicts() {
                 SearchOptions {
                     mode: SearchMode::Keyword,
                     k: 1,
-                    scope: Some(id),
+                    scope: vec![id],
                 },
             )
             .await

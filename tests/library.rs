@@ -36,7 +36,7 @@ async fn top(library: &Library, query: &str, mode: SearchMode, k: usize) -> Vec<
             SearchOptions {
                 mode,
                 k,
-                scope: None,
+                scope: Vec::new(),
             },
         )
         .await
@@ -98,7 +98,7 @@ async fn sample_facts_are_found_on_their_page_in_every_mode() {
             SearchOptions {
                 mode: SearchMode::Keyword,
                 k: 1,
-                scope: None,
+                scope: Vec::new(),
             },
         )
         .await
@@ -117,6 +117,49 @@ async fn sample_facts_are_found_on_their_page_in_every_mode() {
         .collect();
     assert_eq!(span, hit.chunk.text);
     assert!(!hit.highlights.is_empty());
+
+    // A scope of several documents keeps every hit inside them and still finds their facts.
+    let scope = library
+        .find_documents(&[
+            "northwind-travel-policy.pdf".to_string(),
+            "sourdough-baking-guide.pdf".to_string(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(scope.len(), 2);
+    for mode in [SearchMode::Keyword, SearchMode::Vector, SearchMode::Hybrid] {
+        let results = library
+            .search(
+                "daily meal allowance for the dough and the inverter error code E17",
+                SearchOptions {
+                    mode,
+                    k: 10,
+                    scope: scope.clone(),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(!results.hits.is_empty(), "{mode:?}: no hit in the scope");
+        assert!(
+            results
+                .hits
+                .iter()
+                .all(|h| scope.contains(&h.chunk.document_id)),
+            "{mode:?}: a hit outside the scope: {:?}",
+            results
+                .hits
+                .iter()
+                .map(|h| &h.chunk.file)
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            results
+                .hits
+                .iter()
+                .any(|h| h.chunk.file.ends_with("northwind-travel-policy.pdf")),
+            "{mode:?}: the travel policy's allowance not found"
+        );
+    }
 }
 
 #[tokio::test]

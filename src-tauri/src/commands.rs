@@ -68,8 +68,10 @@ pub struct AskRequest {
     pub question: String,
     /// Continue this conversation (None starts a new one).
     pub conversation_id: Option<i64>,
-    /// Restrict to one document.
-    pub scope: Option<i64>,
+    /// Documents a new conversation is restricted to (empty: the whole library); a continued
+    /// conversation keeps the scope it was created with.
+    #[serde(default)]
+    pub scope: Vec<i64>,
     /// A model name; None lets Folio route.
     pub model: Option<String>,
 }
@@ -176,7 +178,7 @@ pub async fn reindex(state: State<'_, AppState>) -> ShellResult<()> {
 pub async fn search(
     state: State<'_, AppState>,
     query: String,
-    scope: Option<i64>,
+    scope: Vec<i64>,
 ) -> ShellResult<SearchResults> {
     let query = checked_question(&query)?;
     let settings = load_settings(&state).await?;
@@ -199,15 +201,22 @@ pub async fn ask(
     let settings = load_settings(&state).await?;
     let library = state.reader().await?;
     let catalog = library.catalog();
-    let scope: Vec<i64> = request.scope.into_iter().collect();
-    let conversation_id = match request.conversation_id {
-        Some(id) => catalog.conversation(id).await?.id,
-        None => catalog.create_conversation(question, &scope).await?,
+    let (conversation_id, scope) = match request.conversation_id {
+        Some(id) => {
+            let stored = catalog.conversation(id).await?;
+            (stored.id, stored.scope)
+        }
+        None => {
+            let id = catalog
+                .create_conversation(question, &request.scope)
+                .await?;
+            (id, request.scope)
+        }
     };
     let options = AnswerOptions {
         max_sources: settings.sources,
         mode: settings.mode,
-        scope: request.scope,
+        scope,
         history: catalog.turns(conversation_id).await?,
         ..AnswerOptions::default()
     };

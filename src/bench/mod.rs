@@ -260,16 +260,16 @@ async fn search_latency(
     let search_options = SearchOptions {
         mode: SearchMode::Hybrid,
         k: 10,
-        scope: None,
+        scope: Vec::new(),
     };
     if let Some(first) = queries.first() {
-        library.search(first, search_options).await?;
+        library.search(first, search_options.clone()).await?;
     }
     let mut latencies = Vec::with_capacity(count);
     let mut stages = SearchTimings::default();
     for query in queries.iter().cycle().take(count) {
         let started = Instant::now();
-        let t = library.search(query, search_options).await?.timings;
+        let t = library.search(query, search_options.clone()).await?.timings;
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         stages.keyword_ms += t.keyword_ms;
         stages.query_embedding_ms += t.query_embedding_ms;
@@ -435,7 +435,7 @@ pub async fn retrieval(library: &mut Library, pdfs: &Path, qa: &Path) -> Result<
                     SearchOptions {
                         mode,
                         k: 10,
-                        scope: None,
+                        scope: Vec::new(),
                     },
                 )
                 .await?;

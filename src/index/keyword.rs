@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
@@ -141,8 +141,8 @@ impl KeywordIndex {
         Ok(self.len()? == 0)
     }
 
-    /// BM25 search; `scope` restricts hits to one document.
-    pub fn search(&self, query: &str, limit: usize, scope: Option<i64>) -> Result<Vec<KeywordHit>> {
+    /// BM25 search; a non-empty `scope` restricts hits to those documents.
+    pub fn search(&self, query: &str, limit: usize, scope: &[i64]) -> Result<Vec<KeywordHit>> {
         if limit == 0 || query.trim().is_empty() {
             return Ok(Vec::new());
         }
@@ -151,18 +151,16 @@ impl KeywordIndex {
         let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
         // Users type questions, not query syntax: take what parses and ignore the rest.
         let (parsed, _errors) = parser.parse_query_lenient(&sanitize_query(query));
-        let query: Box<dyn Query> = match scope {
-            Some(document_id) => Box::new(BooleanQuery::new(vec![
+        let query: Box<dyn Query> = if scope.is_empty() {
+            parsed
+        } else {
+            let documents = scope
+                .iter()
+                .map(|&document_id| id_term(self.fields.document_id, document_id));
+            Box::new(BooleanQuery::new(vec![
                 (Occur::Must, parsed),
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        id_term(self.fields.document_id, document_id),
-                        IndexRecordOption::Basic,
-                    )),
-                ),
-            ])),
-            None => parsed,
+                (Occur::Must, Box::new(TermSetQuery::new(documents))),
+            ]))
         };
         let top: Vec<(f32, DocAddress)> =
             searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;

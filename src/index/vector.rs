@@ -162,12 +162,13 @@ impl VectorIndex {
         Ok(ids)
     }
 
-    /// Nearest chunks to `query` by cosine similarity; `scope` restricts to one document.
+    /// Nearest chunks to `query` by cosine similarity; a non-empty `scope` restricts them to
+    /// those documents.
     pub async fn search(
         &self,
         query: &[f32],
         limit: usize,
-        scope: Option<i64>,
+        scope: &[i64],
     ) -> Result<Vec<VectorHit>> {
         if limit == 0 {
             return Ok(Vec::new());
@@ -180,8 +181,9 @@ impl VectorIndex {
             .distance_type(DistanceType::Cosine)
             .limit(limit)
             .select(Select::columns(&["chunk_id"]));
-        if let Some(document_id) = scope {
-            search = search.only_if(format!("document_id = {document_id}"));
+        if !scope.is_empty() {
+            let ids: Vec<String> = scope.iter().map(i64::to_string).collect();
+            search = search.only_if(format!("document_id IN ({})", ids.join(", ")));
         }
         let batches: Vec<RecordBatch> = search.execute().await?.try_collect().await?;
         let mut hits = Vec::new();

@@ -32,7 +32,7 @@ export function App() {
   const [conversations, setConversations] = useState<api.Conversation[]>([]);
   const [conversationId, setConversationId] = useState<number | null>(null);
   const [messages, setMessages] = useState<ChatMessage[]>([]);
-  const [scope, setScope] = useState<number | null>(null);
+  const [scope, setScope] = useState<number[]>([]);
   const [answering, setAnswering] = useState<number | null>(null);
   const [progress, setProgress] = useState<IngestProgress | null>(null);
   const [ingesting, setIngesting] = useState(0);
@@ -114,11 +114,11 @@ export function App() {
     setView("chat");
     if (id === null) {
       setMessages([]);
-      setScope(null);
+      setScope([]);
       return;
     }
     const conversation = conversations.find((c) => c.id === id);
-    setScope(conversation?.scope[0] ?? null);
+    setScope(conversation?.scope ?? []);
     api.conversationMessages(id).then((ms) => setMessages(ms.map(fromStored))).catch((e) => fail(api.errorMessage(e)));
   };
 

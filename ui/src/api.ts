@@ -212,14 +212,16 @@ export const removeDocument = (documentId: number) =>
 
 export const reindex = () => invoke<void>("reindex");
 
-export const search = (query: string, scope: number | null) =>
+/** `scope`: document ids to search; empty searches the whole library. */
+export const search = (query: string, scope: number[]) =>
   invoke<SearchResults>("search", { query, scope });
 
 export interface AskRequest {
   requestId: number;
   question: string;
   conversationId: number | null;
-  scope: number | null;
+  /** Documents a new conversation answers from (empty: the whole library); a continued one keeps its own. */
+  scope: number[];
   model: string | null;
 }
 

@@ -40,11 +40,11 @@ describe("command wrappers", () => {
       return null;
     });
     const result = await api.ask(
-      { requestId: 9, question: "Why?", conversationId: null, scope: 2, model: null },
+      { requestId: 9, question: "Why?", conversationId: null, scope: [2, 5], model: null },
       () => undefined,
     );
     expect(result.conversationId).toBe(5);
-    expect(seen.request).toEqual({ requestId: 9, question: "Why?", conversationId: null, scope: 2, model: null });
+    expect(seen.request).toEqual({ requestId: 9, question: "Why?", conversationId: null, scope: [2, 5], model: null });
     expect(seen.onEvent).toHaveProperty("id"); // a channel travels as its callback id
     expect(await api.cancelAnswer(9)).toBe(true);
   });

@@ -3,6 +3,7 @@ import { cleanup, fireEvent, render, screen } from "@testing-library/preact";
 import type { Citation, Document } from "../src/api";
 import { assistantMessage, Chat } from "../src/components/Chat";
 import { Library } from "../src/components/Library";
+import { ScopePicker, scopeLabel } from "../src/components/ScopePicker";
 
 afterEach(cleanup);
 
@@ -23,7 +24,7 @@ const answer = assistantMessage;
 
 const chatProps = {
   documents: [],
-  scope: null,
+  scope: [],
   onScope: () => undefined,
   scopeLocked: false,
   answering: false,
@@ -84,24 +85,24 @@ describe("Chat", () => {
   });
 });
 
-describe("Library", () => {
-  const doc = (id: number, status: string, extra: Partial<Document> = {}): Document => ({
-    id,
-    file: `/docs/d${id}.pdf`,
-    sha256: "",
-    title: `d${id}`,
-    pages: 3,
-    size_bytes: 1,
-    mtime_ns: 0,
-    status,
-    extractor: "pdf-extract",
-    pages_without_text: 0,
-    warnings: [],
-    chunks: 6,
-    chunks_embedded: 6,
-    ...extra,
-  });
+const doc = (id: number, status: string, extra: Partial<Document> = {}): Document => ({
+  id,
+  file: `/docs/d${id}.pdf`,
+  sha256: "",
+  title: `d${id}`,
+  pages: 3,
+  size_bytes: 1,
+  mtime_ns: 0,
+  status,
+  extractor: "pdf-extract",
+  pages_without_text: 0,
+  warnings: [],
+  chunks: 6,
+  chunks_embedded: 6,
+  ...extra,
+});
 
+describe("Library", () => {
   it("shows each document's state and asks for the password of an encrypted one", () => {
     const add = vi.fn();
     render(
@@ -120,6 +121,32 @@ describe("Library", () => {
     fireEvent.input(screen.getByLabelText("Password for d3", { selector: "input" }), { target: { value: "secret" } });
     fireEvent.click(screen.getByRole("button", { name: "Unlock" }));
     expect(add).toHaveBeenCalledWith(["/docs/d3.pdf"], "secret");
+  });
+});
+
+describe("ScopePicker", () => {
+  const documents = [doc(1, "indexed"), doc(2, "indexed"), doc(3, "indexed")];
+
+  it("adds and removes documents, and goes back to the whole library", () => {
+    const onScope = vi.fn();
+    const { rerender } = render(<ScopePicker documents={documents} scope={[]} onScope={onScope} locked={false} />);
+    expect(screen.getByLabelText("Whole library", { selector: "input" })).toHaveProperty("checked", true);
+    fireEvent.click(screen.getByLabelText("d2", { selector: "input" }));
+    expect(onScope).toHaveBeenLastCalledWith([2]);
+    rerender(<ScopePicker documents={documents} scope={[2, 3]} onScope={onScope} locked={false} />);
+    expect(screen.getByText("In: 2 documents")).toBeTruthy();
+    expect(screen.getByLabelText("Whole library", { selector: "input" })).toHaveProperty("checked", false);
+    fireEvent.click(screen.getByLabelText("d3", { selector: "input" }));
+    expect(onScope).toHaveBeenLastCalledWith([2]);
+    fireEvent.click(screen.getByLabelText("Whole library", { selector: "input" }));
+    expect(onScope).toHaveBeenLastCalledWith([]);
+  });
+
+  it("only shows the scope of a continued conversation", () => {
+    render(<ScopePicker documents={documents} scope={[3]} onScope={() => undefined} locked />);
+    expect(screen.getByText("In: d3")).toBeTruthy();
+    expect(screen.queryByRole("checkbox")).toBeNull();
+    expect(scopeLabel([7], documents)).toBe("1 document");
   });
 });
 

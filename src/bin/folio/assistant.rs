@@ -23,9 +23,9 @@ pub struct AnswerArgs {
     /// Model name from `folio models` (or a GGUF path) [default: routed between the default and the larger model]
     #[arg(long)]
     model: Option<String>,
-    /// Only use this document (id, path, file name or title fragment)
+    /// Only use this document (id, path, file name or title fragment); repeat for several
     #[arg(long)]
-    scope: Option<String>,
+    scope: Vec<String>,
     /// Most passages given to the model
     #[arg(long, default_value_t = AnswerOptions::default().max_sources)]
     sources: usize,
@@ -101,7 +101,7 @@ pub enum ModelsCommand {
     Large { name: String },
 }
 
-fn answer_options(args: &AnswerArgs, scope: Option<i64>) -> AnswerOptions {
+fn answer_options(args: &AnswerArgs, scope: Vec<i64>) -> AnswerOptions {
     AnswerOptions {
         max_sources: args.sources.max(1),
         scope,
@@ -119,13 +119,6 @@ fn model_choice(args: &AnswerArgs) -> ModelChoice {
         Some(name) => ModelChoice::Named(name.clone()),
         None => ModelChoice::Auto,
     }
-}
-
-async fn resolve_scope(library: &Library, scope: &Option<String>) -> Result<Option<i64>> {
-    Ok(match scope {
-        Some(key) => Some(library.find_document(key).await?.id),
-        None => None,
-    })
 }
 
 /// Cancels `token` on Ctrl-C until the returned guard is dropped.
@@ -293,7 +286,7 @@ fn print_details(answer: &Answer) {
 
 pub async fn ask(paths: LibraryPaths, args: AskArgs) -> Result<ExitCode> {
     let library = crate::open(paths.clone(), Access::Read).await?;
-    let scope = resolve_scope(&library, &args.answer.scope).await?;
+    let scope = library.find_documents(&args.answer.scope).await?;
     let assistant = Assistant::new(paths.models.clone());
     let options = answer_options(&args.answer, scope);
     let answer = answer_in_terminal(
@@ -322,7 +315,9 @@ const CHAT_HELP: &str = "Type a question and press Enter. Commands: /new (new co
 pub async fn chat(paths: LibraryPaths, args: ChatArgs) -> Result<ExitCode> {
     let library = crate::open(paths.clone(), Access::Read).await?;
     let catalog = library.catalog();
-    let scope = resolve_scope(&library, &args.answer.scope).await?;
+    // A new conversation searches what --scope names; a resumed one keeps the scope it began with.
+    let new_scope = library.find_documents(&args.answer.scope).await?;
+    let mut scope = new_scope.clone();
     let assistant = Assistant::new(paths.models.clone());
     let mut conversation = match args.resume {
         Some(id) => {
@@ -332,6 +327,7 @@ pub async fn chat(paths: LibraryPaths, args: ChatArgs) -> Result<ExitCode> {
                 terminal_safe(&stored.title),
                 stored.messages
             );
+            scope = stored.scope;
             Some(id)
         }
         None => None,
@@ -361,6 +357,7 @@ pub async fn chat(paths: LibraryPaths, args: ChatArgs) -> Result<ExitCode> {
             Some("/help") => println!("{CHAT_HELP}"),
             Some("/new") => {
                 conversation = None;
+                scope = new_scope.clone();
                 println!("New conversation.");
             }
             Some("/list") => print_conversations(&library).await?,
@@ -369,6 +366,7 @@ pub async fn chat(paths: LibraryPaths, args: ChatArgs) -> Result<ExitCode> {
                     let stored = catalog.conversation(id).await?;
                     println!("Resuming \"{}\".", terminal_safe(&stored.title));
                     conversation = Some(id);
+                    scope = stored.scope;
                 }
                 None => println!("usage: /resume ID (see /list)"),
             },
@@ -380,13 +378,12 @@ pub async fn chat(paths: LibraryPaths, args: ChatArgs) -> Result<ExitCode> {
                 let id = match conversation {
                     Some(id) => id,
                     None => {
-                        let scope: Vec<i64> = scope.into_iter().collect();
                         let id = catalog.create_conversation(line, &scope).await?;
                         conversation = Some(id);
                         id
                     }
                 };
-                let mut options = answer_options(&args.answer, scope);
+                let mut options = answer_options(&args.answer, scope.clone());
                 options.history = catalog.turns(id).await?;
                 let answer =
                     answer_in_terminal(&assistant, &library, line, &options, &args.answer, false)

@@ -123,9 +123,9 @@ struct SearchArgs {
     /// Number of passages to show
     #[arg(short, default_value_t = 5)]
     k: usize,
-    /// Only search this document (id, path, file name or title fragment)
+    /// Only search this document (id, path, file name or title fragment); repeat for several
     #[arg(long)]
-    scope: Option<String>,
+    scope: Vec<String>,
     /// Print JSON (one object per hit)
     #[arg(long)]
     json: bool,
@@ -645,10 +645,7 @@ fn print_add_report(report: &AddReport) {
 async fn search(paths: LibraryPaths, args: SearchArgs) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let library = open(paths, Access::Read).await?;
-    let scope = match &args.scope {
-        Some(key) => Some(library.find_document(key).await?.id),
-        None => None,
-    };
+    let scope = library.find_documents(&args.scope).await?;
     let results = library
         .search(
             &args.query,

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Citation, Document } from "../api";
 import { citationLabel, segmentAnswer } from "../lib/citations";
 import { visible } from "../lib/text";
+import { ScopePicker } from "./ScopePicker";
 
 export interface ChatMessage {
   role: "user" | "assistant";
@@ -35,8 +36,8 @@ export function assistantMessage(overrides: Partial<ChatMessage> = {}): ChatMess
 interface Props {
   messages: ChatMessage[];
   documents: Document[];
-  scope: number | null;
-  onScope: (scope: number | null) => void;
+  scope: number[];
+  onScope: (scope: number[]) => void;
   scopeLocked: boolean;
   answering: boolean;
   onAsk: (question: string) => void;
@@ -82,18 +83,7 @@ export function Chat(props: Props) {
           submit();
         }}
       >
-        <label for="scope" class="sr-only">Search in</label>
-        <select
-          id="scope"
-          value={props.scope ?? ""}
-          disabled={props.scopeLocked}
-          onChange={(e) => props.onScope(e.currentTarget.value ? Number(e.currentTarget.value) : null)}
-        >
-          <option value="">Whole library</option>
-          {props.documents.map((d) => (
-            <option key={d.id} value={d.id}>{visible(d.title)}</option>
-          ))}
-        </select>
+        <ScopePicker documents={props.documents} scope={props.scope} onScope={props.onScope} locked={props.scopeLocked} />
         <label for="question" class="sr-only">Question</label>
         <textarea
           id="question"

@@ -20,6 +20,8 @@ const COMMANDS: &[&str] = &[
     "retrieval_settings",
     "set_retrieval_settings",
     "document_pdf",
+    "inspect_library_folder",
+    "change_library_folder",
 ];
 
 fn main() {

@@ -194,6 +194,19 @@ impl Catalog {
         self.pool.close().await;
     }
 
+    /// Writes a consistent copy of the catalog (committed transactions, write-ahead log
+    /// included) to `dest`, which must not exist.
+    pub async fn copy_to(&self, dest: &Path) -> Result<()> {
+        let dest = dest.to_str().ok_or_else(|| {
+            Error::InvalidInput(format!("{} is not a plain-text path", dest.display()))
+        })?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(dest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     fn document_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Document> {
         let warnings: String = row.try_get("warnings")?;
         let status: String = row.try_get("status")?;

@@ -17,6 +17,7 @@ pub mod index;
 pub mod ingest;
 pub mod library;
 pub mod llm;
+pub mod location;
 pub mod models;
 pub mod retrieve;
 pub mod route;

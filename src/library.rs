@@ -156,6 +156,11 @@ impl Library {
         &self.catalog
     }
 
+    /// Whether this handle holds the library for writing.
+    pub fn is_writer(&self) -> bool {
+        self._write_lock.is_some()
+    }
+
     /// What opening for writing had to repair.
     pub fn repair_report(&self) -> RepairReport {
         self.repair

@@ -492,3 +492,39 @@ async fn passages_are_found_by_document_title_also_after_an_upgrade() {
     let library = support::open_writer(&root).await;
     assert!(library.repair_report().is_clean());
 }
+
+#[tokio::test]
+async fn a_library_moved_to_an_empty_folder_keeps_every_passage_and_vector() {
+    use folio::location::{folder_use, FolderUse};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut library = support::open_writer(&tmp.path().join("old")).await;
+    add(&mut library, &[&support::samples_dir()]).await;
+    let occupied = tmp.path().join("occupied");
+    std::fs::create_dir_all(&occupied).unwrap();
+    std::fs::write(occupied.join("notes.txt"), "mine").unwrap();
+    assert!(library.copy_to(&occupied).await.is_err());
+    assert_eq!(
+        std::fs::read_to_string(occupied.join("notes.txt")).unwrap(),
+        "mine"
+    );
+
+    let dest = tmp.path().join("new place");
+    library.copy_to(&dest).await.unwrap();
+    assert_eq!(folder_use(&dest).unwrap(), FolderUse::Library);
+    let before = library.documents().await.unwrap().len();
+    library.close().await;
+    let moved = support::open_writer(&dest).await;
+    assert_eq!(moved.documents().await.unwrap().len(), before);
+    assert_consistent(&moved).await;
+    assert!(
+        moved.repair_report().is_clean(),
+        "{:?}",
+        moved.repair_report()
+    );
+    let fact = &FACTS[0];
+    let hits = top(&moved, fact.paraphrase, SearchMode::Vector, 3).await;
+    assert!(
+        hits.contains(&(fact.file.to_string(), fact.page)),
+        "{hits:?}"
+    );
+}

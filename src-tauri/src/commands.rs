@@ -7,12 +7,13 @@ use folio::answer::{checked_question, Answer, AnswerEvent, AnswerOptions};
 use folio::conversation::{Conversation, StoredMessage};
 use folio::ingest::{AddOptions, AddReport, IngestEvent};
 use folio::llm::ModelInfo;
+use folio::location::{folder_use, location_record, relocate_library, FolderUse};
 use folio::models::InstalledModel;
 use folio::session::ModelChoice;
 use folio::{Document, SearchMode, SearchOptions, SearchResults};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::{Channel, Response};
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use crate::error::{ShellError, ShellResult};
 use crate::state::AppState;
@@ -27,6 +28,8 @@ const SETTINGS_KEY: &str = "desktop.retrieval";
 pub struct AppInfo {
     pub version: &'static str,
     pub library_dir: String,
+    /// `FOLIO_HOME` sets the library folder, so the settings cannot change it.
+    pub library_dir_from_env: bool,
     pub models_dir: String,
     pub watched_folders: Vec<String>,
 }
@@ -111,6 +114,7 @@ pub async fn app_info(
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         library_dir: state.paths.root.display().to_string(),
+        library_dir_from_env: crate::library_dir_from_env(),
         models_dir: state.paths.models.display().to_string(),
         watched_folders: watcher.folders(),
     })
@@ -410,6 +414,58 @@ pub async fn document_pdf(state: State<'_, AppState>, document_id: i64) -> Shell
     Ok(Response::new(bytes))
 }
 
+/// A folder offered as the library's new place: an absolute path (it need not exist yet).
+pub fn checked_folder(path: &str) -> ShellResult<PathBuf> {
+    let folder = PathBuf::from(path);
+    if !folder.is_absolute() {
+        return Err(ShellError::invalid(format!(
+            "{path} is not an absolute path"
+        )));
+    }
+    Ok(folder)
+}
+
+/// What a folder holds, so the UI can offer to open, start or move the library there.
+#[tauri::command]
+pub async fn inspect_library_folder(path: String) -> ShellResult<FolderUse> {
+    Ok(folder_use(&checked_folder(&path)?)?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryFolderChange {
+    pub path: String,
+    /// Copy the current library there (else open or start the library in that folder).
+    pub move_library: bool,
+}
+
+/// Records a new library folder (after copying the library there when asked) and restarts
+/// the app on it; the old folder is left as it was.
+#[tauri::command]
+pub async fn change_library_folder(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    change: LibraryFolderChange,
+) -> ShellResult<()> {
+    if crate::library_dir_from_env() {
+        return Err(ShellError::invalid(
+            "FOLIO_HOME sets the library folder: start Folio without it to choose one here",
+        ));
+    }
+    let dest = checked_folder(&change.path)?;
+    let record = location_record();
+    if change.move_library {
+        let writer = state.writer().await?;
+        let moved =
+            relocate_library(&record, &state.paths.root, &dest, Some(&writer.library)).await;
+        state.finish(writer).await;
+        moved?;
+    } else {
+        relocate_library(&record, &state.paths.root, &dest, None).await?;
+    }
+    app.restart()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,6 +490,12 @@ mod tests {
         let dir = tempfile::tempdir().ok();
         let here = dir.as_ref().map(|d| d.path().display().to_string());
         assert!(here.is_some_and(|p| checked_paths(&[p]).is_ok()));
+    }
+
+    #[test]
+    fn a_new_library_folder_must_be_absolute() {
+        assert!(checked_folder("relative/library").is_err());
+        assert!(checked_folder("/not/yet/there").is_ok());
     }
 
     #[test]

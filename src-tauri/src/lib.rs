@@ -13,17 +13,25 @@ use crate::state::AppState;
 use crate::watch::Watcher;
 
 /// Library and models folders: `FOLIO_HOME` / `FOLIO_MODELS_DIR` as for the CLI, else the
-/// platform data folder.
+/// library folder chosen in the settings and the platform data folder.
 pub fn library_paths() -> LibraryPaths {
-    let from_env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
     LibraryPaths {
         root: from_env("FOLIO_HOME")
             .map(Into::into)
-            .unwrap_or_else(folio::system::default_library_dir),
+            .unwrap_or_else(folio::location::library_dir),
         models: from_env("FOLIO_MODELS_DIR")
             .map(Into::into)
             .unwrap_or_else(folio::system::default_models_dir),
     }
+}
+
+fn from_env(key: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(key).filter(|v| !v.is_empty())
+}
+
+/// Whether `FOLIO_HOME` fixes the library folder (the settings cannot change it then).
+pub fn library_dir_from_env() -> bool {
+    from_env("FOLIO_HOME").is_some()
 }
 
 pub fn run() {
@@ -65,6 +73,8 @@ pub fn run() {
             commands::retrieval_settings,
             commands::set_retrieval_settings,
             commands::document_pdf,
+            commands::inspect_library_folder,
+            commands::change_library_folder,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = built {

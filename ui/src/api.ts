@@ -157,6 +157,8 @@ export interface RetrievalSettings {
 export interface AppInfo {
   version: string;
   library_dir: string;
+  /** FOLIO_HOME sets the library folder, so the settings cannot change it. */
+  library_dir_from_env: boolean;
   models_dir: string;
   watched_folders: string[];
 }
@@ -247,6 +249,15 @@ export const exportConversation = (conversationId: number, path: string) =>
   invoke<void>("export_conversation", { conversationId, path });
 
 export const listModels = () => invoke<InstalledModel[]>("list_models");
+
+/** What a folder holds: a Folio library, nothing yet, or other files. */
+export type FolderUse = "library" | "empty" | "occupied";
+
+export const inspectLibraryFolder = (path: string) => invoke<FolderUse>("inspect_library_folder", { path });
+
+/** Makes `path` the library folder (copying the library there when `moveLibrary`); the app then restarts on it. */
+export const changeLibraryFolder = (path: string, moveLibrary: boolean) =>
+  invoke<void>("change_library_folder", { change: { path, moveLibrary } });
 
 export const importModel = (path: string) => invoke<InstalledModel>("import_model", { path });
 

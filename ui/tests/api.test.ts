@@ -20,12 +20,16 @@ describe("command wrappers", () => {
     await api.renameConversation(3, "Budget");
     await api.setRetrievalSettings({ sources: 4, mode: "keyword" });
     await api.setModelRole("qwen", "large");
+    await api.inspectLibraryFolder("/data/folio");
+    await api.changeLibraryFolder("/data/folio", true);
     expect(calls).toEqual([
       ["list_documents", {}],
       ["remove_document", { documentId: 7 }],
       ["rename_conversation", { conversationId: 3, title: "Budget" }],
       ["set_retrieval_settings", { settings: { sources: 4, mode: "keyword" } }],
       ["set_model_role", { name: "qwen", role: "large" }],
+      ["inspect_library_folder", { path: "/data/folio" }],
+      ["change_library_folder", { change: { path: "/data/folio", moveLibrary: true } }],
     ]);
   });
 

@@ -1,11 +1,16 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { cleanup, fireEvent, render, screen } from "@testing-library/preact";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { Citation, Document } from "../src/api";
 import { assistantMessage, Chat } from "../src/components/Chat";
 import { Library } from "../src/components/Library";
+import { LibraryFolder } from "../src/components/LibraryFolder";
 import { ScopePicker, scopeLabel } from "../src/components/ScopePicker";
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
 
 const source: Citation = {
   n: 1,
@@ -147,6 +152,33 @@ describe("ScopePicker", () => {
     expect(screen.getByText("In: d3")).toBeTruthy();
     expect(screen.queryByRole("checkbox")).toBeNull();
     expect(scopeLabel([7], documents)).toBe("1 document");
+  });
+});
+
+describe("LibraryFolder", () => {
+  const info = { version: "0", library_dir: "/home/me/lib", library_dir_from_env: false, models_dir: "/m", watched_folders: [] };
+
+  it("offers to move the library into an empty folder and asks the shell to", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return cmd === "inspect_library_folder" ? "empty" : null;
+    });
+    render(<LibraryFolder info={info} onError={() => undefined} pickFolder={async () => "/mnt/big/folio"} />);
+    fireEvent.click(screen.getByRole("button", { name: "Change library folder…" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Move my library there" }));
+    await waitFor(() => expect(calls.length).toBe(2));
+    expect(calls[1]).toEqual(["change_library_folder", { change: { path: "/mnt/big/folio", moveLibrary: true } }]);
+  });
+
+  it("refuses a folder holding other files, and defers to FOLIO_HOME", async () => {
+    mockIPC((cmd) => (cmd === "inspect_library_folder" ? "occupied" : null));
+    const { rerender } = render(<LibraryFolder info={info} onError={() => undefined} pickFolder={async () => "/home/me"} />);
+    fireEvent.click(screen.getByRole("button", { name: "Change library folder…" }));
+    expect(await screen.findByText(/holds other files/)).toBeTruthy();
+    expect(screen.queryByRole("button", { name: /Move|Open|Start/ })).toBeNull();
+    rerender(<LibraryFolder info={{ ...info, library_dir_from_env: true }} onError={() => undefined} />);
+    expect(screen.queryByRole("button", { name: "Change library folder…" })).toBeNull();
   });
 });
 

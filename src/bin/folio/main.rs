@@ -16,7 +16,8 @@ mod terminal;
 
 use folio::bench::{self, IngestBenchOptions};
 use folio::extract::ExtractLimits;
-use folio::system::{default_library_dir, default_models_dir};
+use folio::location::library_dir;
+use folio::system::default_models_dir;
 use folio::{
     Access, AddOptions, AddReport, IngestEvent, Library, LibraryPaths, Outcome, SearchMode,
     SearchOptions,
@@ -38,7 +39,7 @@ struct Cli {
 
 #[derive(Args, Clone)]
 struct Location {
-    /// Library folder (catalog and indexes) [default: platform data dir, e.g. ~/.local/share/folio/library]
+    /// Library folder (catalog and indexes) [default: the one chosen in the desktop app, else ~/.local/share/folio/library]
     #[arg(long, global = true, env = "FOLIO_HOME")]
     library: Option<PathBuf>,
     /// Models folder, as filled by scripts/fetch-models [default: ~/.local/share/folio/models]
@@ -49,7 +50,7 @@ struct Location {
 impl Location {
     fn paths(&self) -> LibraryPaths {
         LibraryPaths {
-            root: self.library.clone().unwrap_or_else(default_library_dir),
+            root: self.library.clone().unwrap_or_else(library_dir),
             models: self.models.clone().unwrap_or_else(default_models_dir),
         }
     }

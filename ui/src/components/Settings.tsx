@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { open } from "@tauri-apps/plugin-dialog";
 import * as api from "../api";
 import { visible } from "../lib/text";
+import { LibraryFolder } from "./LibraryFolder";
 
 const FIT_LABELS: Record<string, string> = {
   fits: "Fits in free memory",
@@ -112,7 +113,7 @@ export function Settings({ info, onError }: { info: api.AppInfo | null; onError:
           <dd>{info.watched_folders.length ? info.watched_folders.map((f) => <code key={f}>{f} </code>) : "none"}</dd>
         </dl>
       )}
-      <p>To keep the library elsewhere, start Folio with <code>FOLIO_HOME=/path/to/library</code>.</p>
+      {info && <LibraryFolder info={info} onError={onError} />}
     </section>
   );
 }
@@ -126,7 +127,7 @@ export function Privacy({ info }: { info: api.AppInfo | null }) {
         <li>Reading, indexing, search and answers all run on this machine; the language models are local files.</li>
         <li>There is no telemetry, no update check, no cloud model, and no download at run time. Folio works with networking switched off.</li>
         <li>The window may load only Folio's own bundled code (a strict Content Security Policy with no remote origins); the PDF viewer can open only documents in your library.</li>
-        <li>Folio reads the PDFs you add (in place; it does not copy them) and writes only to its library folder{info ? <> (<code>{info.library_dir}</code>)</> : ""} and, when you import a model, to the models folder.</li>
+        <li>Folio reads the PDFs you add (in place; it does not copy them) and writes only to its library folder{info ? <> (<code>{info.library_dir}</code>)</> : ""}, to the models folder when you import a model, and a one-line note of where the library is when you change its folder.</li>
       </ul>
     </section>
   );

@@ -2,10 +2,11 @@
 // the built app (scripts/e2e starts Xvfb and the drivers). The path a user takes: add the
 // sample PDFs, see them indexed, ask a question with the tiny model, see the streamed answer
 // with a citation, click it and see the viewer at the cited page with the passage highlighted.
-// Screenshots of each step go to $FOLIO_E2E_ARTIFACTS.
+// At the end the library is moved to another folder from the settings, and a new start of
+// the app opens it there. Screenshots of each step go to $FOLIO_E2E_ARTIFACTS.
 //
 // WebDriver is plain JSON over HTTP (W3C), so this speaks it with fetch: no client library.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const DRIVER = process.env.FOLIO_WEBDRIVER_URL ?? "http://127.0.0.1:4444";
@@ -15,6 +16,8 @@ const ARTIFACTS = process.env.FOLIO_E2E_ARTIFACTS ?? "e2e-artifacts";
 const QUESTION = "What is the daily meal allowance within the European Union?";
 const CITED_FILE = "northwind-travel-policy.pdf";
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+const LOCATION_RECORD = process.env.FOLIO_E2E_LOCATION_RECORD;
+const MOVED_LIBRARY = process.env.FOLIO_E2E_MOVED_LIBRARY;
 
 if (!APP) throw new Error("set FOLIO_DESKTOP_BIN to the built folio-desktop binary");
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -76,12 +79,15 @@ function check(condition, message) {
   console.log(`  ok: ${message}`);
 }
 
-async function main() {
-  session = (
+const startApp = async () =>
+  (
     await call("POST", "/session", {
       capabilities: { alwaysMatch: { "tauri:options": { application: APP } } },
     })
   ).sessionId;
+
+async function main() {
+  session = await startApp();
   try {
     await waitFor("the window", 60, () => find("#nav-library"));
     await screenshot("start");
@@ -196,6 +202,35 @@ async function main() {
         "fetch('https://example.com/').then(() => done('fetched'), () => setTimeout(() => done(String(violated)), 300))",
     );
     check(remote.startsWith("connect-src"), `the CSP refuses a remote origin (violated directive: ${remote})`);
+
+    if (LOCATION_RECORD && MOVED_LIBRARY) {
+      console.log("settings: move the library to another folder");
+      await click("#nav-settings");
+      await type("#library-folder-path", MOVED_LIBRARY);
+      await click("#library-folder-check");
+      await waitFor("the offer to move the library", 30, () => findAll("#library-folder-move").then((e) => e.length > 0));
+      await script("document.querySelector('#library-folder-move').scrollIntoView({ block: 'center' })");
+      await screenshot("library-folder-choice");
+      // The app restarts on the new folder, so this click may lose its session.
+      await click("#library-folder-move").catch((e) => console.log(`  (click: ${e.message.slice(0, 200)})`));
+      await waitFor("the new folder to be recorded", 120, async () => readFileSync(LOCATION_RECORD, "utf8").trim() === MOVED_LIBRARY);
+      check(existsSync(join(MOVED_LIBRARY, "catalog.sqlite")), `library copied to ${MOVED_LIBRARY} and recorded`);
+      await call("DELETE", s("")).catch(() => undefined);
+      session = await startApp();
+      await waitFor("the window", 60, () => find("#nav-library"));
+      await click("#nav-settings");
+      const shown = await waitFor("the new library folder in the settings", 30, () =>
+        script("return document.querySelector('.settings dd code')?.textContent ?? null"),
+      );
+      check(shown === MOVED_LIBRARY, `a new start opens the moved library (${shown})`);
+      await click("#nav-library");
+      const moved = await waitFor("the moved documents", 30, async () => {
+        const states = await script("return [...document.querySelectorAll('tr[data-state]')].map(r => r.dataset.state)");
+        return states.length === left.length && states.every((st) => st === "indexed") ? states : null;
+      });
+      check(moved.length === left.length, `${moved.length} documents indexed in the moved library, nothing re-read`);
+      await screenshot("library-moved");
+    }
     console.log("E2E passed");
   } catch (e) {
     await screenshot("failure").catch(() => undefined);

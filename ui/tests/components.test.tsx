@@ -177,6 +177,10 @@ describe("LibraryFolder", () => {
     fireEvent.click(screen.getByRole("button", { name: "Change library folder…" }));
     expect(await screen.findByText(/holds other files/)).toBeTruthy();
     expect(screen.queryByRole("button", { name: /Move|Open|Start/ })).toBeNull();
+    fireEvent.input(screen.getByLabelText("or type a folder"), { target: { value: "/srv/old-library" } });
+    mockIPC((cmd) => (cmd === "inspect_library_folder" ? "library" : null));
+    fireEvent.click(screen.getByRole("button", { name: "Check" }));
+    expect(await screen.findByRole("button", { name: "Open that library" })).toBeTruthy();
     rerender(<LibraryFolder info={{ ...info, library_dir_from_env: true }} onError={() => undefined} />);
     expect(screen.queryByRole("button", { name: "Change library folder…" })).toBeNull();
   });

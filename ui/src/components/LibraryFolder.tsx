@@ -20,13 +20,13 @@ async function nativeFolderPicker(): Promise<string | null> {
 export function LibraryFolder({ info, onError, pickFolder = nativeFolderPicker }: Props) {
   const [choice, setChoice] = useState<{ path: string; use: api.FolderUse } | null>(null);
   const [working, setWorking] = useState<string | null>(null);
+  const [typed, setTyped] = useState("");
 
   if (info.library_dir_from_env) {
     return <p>The library folder is set by <code>FOLIO_HOME</code>; start Folio without it to choose one here.</p>;
   }
-  const choose = async () => {
+  const inspect = async (path: string | null) => {
     try {
-      const path = await pickFolder();
       if (path) setChoice({ path, use: await api.inspectLibraryFolder(path) });
     } catch (e) {
       onError(api.errorMessage(e));
@@ -44,7 +44,20 @@ export function LibraryFolder({ info, onError, pickFolder = nativeFolderPicker }
 
   return (
     <div class="library-folder">
-      <button type="button" onClick={choose} disabled={working !== null}>Change library folder…</button>
+      <form
+        class="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          inspect(typed.trim());
+        }}
+      >
+        <button type="button" onClick={() => pickFolder().then(inspect, (e) => onError(api.errorMessage(e)))} disabled={working !== null}>
+          Change library folder…
+        </button>
+        <label for="library-folder-path">or type a folder</label>
+        <input id="library-folder-path" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} placeholder="/media/me/disk/folio" />
+        <button type="submit" id="library-folder-check" disabled={working !== null || !typed.trim()}>Check</button>
+      </form>
       {choice && (
         <div role="group" aria-label="New library folder" class="folder-choice">
           <p><code>{choice.path}</code>{" "}
@@ -57,12 +70,12 @@ export function LibraryFolder({ info, onError, pickFolder = nativeFolderPicker }
           ) : (
             <div class="row">
               {choice.use === "library" && (
-                <button type="button" onClick={() => change(choice.path, false)}>Open that library</button>
+                <button type="button" id="library-folder-open" onClick={() => change(choice.path, false)}>Open that library</button>
               )}
               {choice.use === "empty" && (
                 <>
-                  <button type="button" onClick={() => change(choice.path, true)}>Move my library there</button>
-                  <button type="button" onClick={() => change(choice.path, false)}>Start an empty library there</button>
+                  <button type="button" id="library-folder-move" onClick={() => change(choice.path, true)}>Move my library there</button>
+                  <button type="button" id="library-folder-new" onClick={() => change(choice.path, false)}>Start an empty library there</button>
                 </>
               )}
               <button type="button" onClick={() => setChoice(null)}>Cancel</button>

@@ -303,9 +303,7 @@ pub struct Generation {
 
 /// Tensor types for which candle has no SIMD dot product: matrix products over them run scalar
 /// (Qwen2.5-0.5B Q4_K_M stores most of its weights as Q5_0 because 896 is not a multiple of
-/// 256; measured 61 % of prefill time in the scalar Q5_0 kernel). An AVX2 Q5_0 kernel was
-/// tried (2026-11-26): decode 16.1–18.8 tokens/s against 17.1–20.6 for the Q8_0 copy, same run;
-/// it saved 145 MB of RSS, but speed decides.
+/// 256; measured 61 % of prefill time in the scalar Q5_0 kernel).
 fn lacks_simd_kernel(dtype: GgmlDType) -> bool {
     matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1)
 }
@@ -325,6 +323,13 @@ pub fn cpu_ready_model(path: &Path) -> Result<PathBuf> {
         reason: format!("not a readable GGUF file ({e})"),
     };
     let content = Content::read(&mut reader).map_err(not_a_model)?;
+    if !content
+        .tensor_infos
+        .values()
+        .any(|t| lacks_simd_kernel(t.ggml_dtype))
+    {
+        return Ok(path.to_path_buf());
+    }
     let mtime = meta
         .modified()
         .ok()
@@ -338,18 +343,10 @@ pub fn cpu_ready_model(path: &Path) -> Result<PathBuf> {
         .parent()
         .unwrap_or_else(|| Path::new("."))
         .join(".converted");
-    let needs_conversion = content
-        .tensor_infos
-        .values()
-        .any(|t| lacks_simd_kernel(t.ggml_dtype));
     let target = dir.join(format!(
         "{stem}.{}-{mtime}.v{CONVERSION_VERSION}.gguf",
         meta.len()
     ));
-    remove_stale_conversions(&dir, &stem, needs_conversion.then_some(target.as_path()));
-    if !needs_conversion {
-        return Ok(path.to_path_buf());
-    }
     if target.is_file() {
         return Ok(target);
     }
@@ -406,37 +403,6 @@ pub fn cpu_ready_model(path: &Path) -> Result<PathBuf> {
     }
     std::fs::rename(&partial, &target).map_err(|e| Error::io(&target, e))?;
     Ok(target)
-}
-
-/// Deletes converted copies of the model `stem` other than `keep`: copies of an older file
-/// version or conversion, or of a model that now runs unconverted (each is as big as the model).
-fn remove_stale_conversions(dir: &Path, stem: &str, keep: Option<&Path>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        // "{stem}.{size}-{mtime}.v{version}.gguf" (or ".partial" left by a crash).
-        let Some(rest) = name.strip_prefix(stem).and_then(|r| r.strip_prefix('.')) else {
-            continue;
-        };
-        let key = rest
-            .strip_suffix(".gguf")
-            .or_else(|| rest.strip_suffix(".partial"));
-        let is_conversion = key.is_some_and(|key| {
-            key.split_once(".v").is_some_and(|(size_mtime, version)| {
-                size_mtime.split_once('-').is_some_and(|(size, mtime)| {
-                    [size, mtime, version]
-                        .iter()
-                        .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
-                })
-            })
-        });
-        // The kept copy's own ".partial" may be another process converting right now.
-        if is_conversion && keep != Some(entry.path().with_extension("gguf").as_path()) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }
 
 /// Builds the mistral.rs engine for a local GGUF file on the CPU with f32 activations.
@@ -661,46 +627,5 @@ impl LanguageModel {
         drop(stream);
         generation.total_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(generation)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::remove_stale_conversions;
-
-    #[test]
-    fn stale_converted_copies_are_removed_and_others_kept() -> std::io::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let names = [
-            "qwen.100-5.v1.gguf",      // older conversion of the same file
-            "qwen.200-7.v2.gguf",      // the one to keep
-            "qwen.200-7.v2.partial",   // its conversion in progress elsewhere
-            "qwen.100-5.v2.partial",   // a crashed conversion of an old file
-            "qwen-1.5b.300-9.v1.gguf", // another model
-            "qwen.notes.gguf",         // not a conversion
-        ];
-        for name in names {
-            std::fs::write(dir.path().join(name), b"GGUF")?;
-        }
-        let keep = dir.path().join("qwen.200-7.v2.gguf");
-        remove_stale_conversions(dir.path(), "qwen", Some(&keep));
-        let mut left: Vec<String> = std::fs::read_dir(dir.path())?
-            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-            .collect::<std::io::Result<_>>()?;
-        left.sort();
-        assert_eq!(
-            left,
-            [
-                "qwen-1.5b.300-9.v1.gguf",
-                "qwen.200-7.v2.gguf",
-                "qwen.200-7.v2.partial",
-                "qwen.notes.gguf"
-            ]
-        );
-        // A model that now runs unconverted keeps no copy at all.
-        remove_stale_conversions(dir.path(), "qwen", None);
-        assert!(!keep.exists());
-        assert!(dir.path().join("qwen-1.5b.300-9.v1.gguf").exists());
-        Ok(())
     }
 }

@@ -309,7 +309,8 @@ fn lacks_simd_kernel(dtype: GgmlDType) -> bool {
 }
 
 /// Bump when the conversion changes, so old converted copies are not reused.
-const CONVERSION_VERSION: u32 = 1;
+/// (v1 copies could be corrupt: concurrent writers shared one partial file.)
+const CONVERSION_VERSION: u32 = 2;
 
 /// The file to run: `path` itself, or a copy whose tensors without a SIMD kernel were
 /// re-quantized to Q8_0 (which has one; 8 bits hold a 4–5-bit block's values almost exactly).
@@ -386,7 +387,11 @@ pub fn cpu_ready_model(path: &Path) -> Result<PathBuf> {
         .map(|(key, value)| (key.as_str(), value))
         .collect();
     let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
-    let partial = target.with_extension("partial");
+    // One partial file per writer: processes (or threads) converting the same model at once
+    // each write their own, and the atomic rename lets any one of them win.
+    static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let writer = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = target.with_extension(format!("{}-{writer}.partial", std::process::id()));
     let written = File::create(&partial)
         .map_err(|e| Error::io(&partial, e))
         .and_then(|f| {
@@ -401,7 +406,13 @@ pub fn cpu_ready_model(path: &Path) -> Result<PathBuf> {
         let _ = std::fs::remove_file(&partial);
         return Err(e);
     }
-    std::fs::rename(&partial, &target).map_err(|e| Error::io(&target, e))?;
+    if let Err(e) = std::fs::rename(&partial, &target) {
+        let _ = std::fs::remove_file(&partial);
+        // Where a rename cannot replace a file in use, another writer's copy is as good.
+        if !target.is_file() {
+            return Err(Error::io(&target, e));
+        }
+    }
     Ok(target)
 }
 

@@ -376,3 +376,48 @@ async fn instructions_planted_in_a_pdf_are_not_followed() {
         "{answer:?}"
     );
 }
+
+/// Parallel test processes (and two app windows) may open a model that needs its converted
+/// copy at the same moment; each must end up with a sound copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_converted_by_several_writers_at_once_loads_and_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join(TINY);
+    std::fs::copy(model_path(TINY), &model).unwrap();
+    let writers: Vec<_> = (0..3)
+        .map(|_| {
+            let model = model.clone();
+            std::thread::spawn(move || folio::llm::cpu_ready_model(&model))
+        })
+        .collect();
+    let copies: Vec<PathBuf> = writers
+        .into_iter()
+        .map(|w| w.join().unwrap().unwrap())
+        .collect();
+    assert_ne!(
+        copies[0], model,
+        "SmolLM2 Q4_1 has tensors that get converted"
+    );
+    assert!(copies.iter().all(|c| c == &copies[0]), "{copies:?}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path().join(".converted"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "partial files left behind: {left:?}");
+
+    let loaded = LanguageModel::load(&model).await.unwrap();
+    let messages = [folio::llm::Message::new(
+        folio::llm::Role::User,
+        "Name a colour.",
+    )];
+    let params = GenerationParams {
+        max_tokens: 8,
+        ..GenerationParams::default()
+    };
+    let generation = loaded
+        .generate(&messages, &params, &CancellationToken::new(), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(generation.completion_tokens > 0, "{generation:?}");
+    assert!(!generation.text.trim().is_empty(), "{generation:?}");
+}

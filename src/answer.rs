@@ -484,7 +484,12 @@ impl Library {
             let passages: Vec<String> = results
                 .hits
                 .iter()
-                .map(|h| format!("{} {}", h.chunk.title, h.chunk.text))
+                .map(|h| {
+                    format!(
+                        "{} {} {}",
+                        h.chunk.title, h.chunk.running_title, h.chunk.text
+                    )
+                })
                 .collect();
             let passages: Vec<&str> = passages.iter().map(String::as_str).collect();
             let unmentioned = unmentioned_periods(question, &passages);

@@ -83,6 +83,8 @@ pub struct Document {
     pub file: String,
     pub sha256: String,
     pub title: String,
+    /// What its running headers and footers say about it (see `running_lines`); may be empty.
+    pub running_title: String,
     pub pages: i64,
     pub size_bytes: i64,
     pub mtime_ns: i64,
@@ -109,6 +111,8 @@ pub struct NewDocument {
     pub file: String,
     pub sha256: String,
     pub title: String,
+    /// See `running_lines`; empty when the document has no running header or footer.
+    pub running_title: String,
     pub size_bytes: i64,
     pub mtime_ns: i64,
     pub status: DocStatus,
@@ -126,6 +130,8 @@ pub struct ChunkRecord {
     pub document_id: i64,
     pub file: String,
     pub title: String,
+    /// The document's running title (see `running_lines`); may be empty.
+    pub running_title: String,
     pub page: i64,
     pub char_start: i64,
     pub char_end: i64,
@@ -144,9 +150,11 @@ pub struct CatalogCounts {
     pub pending_chunks: i64,
 }
 
-/// What both indexes see of a chunk: its document's title as a header line, then its text.
-/// A passage rarely names its document ("net sales rose 8%"), while questions do.
-const INDEXED_TEXT: &str = "d.title || char(10) || c.text";
+/// What both indexes see of a chunk: its document's title and running title as a header line,
+/// then its text. A passage rarely names its document ("net sales rose 8%"), while questions do.
+const INDEXED_TEXT: &str = "d.title || \
+     CASE WHEN d.running_title = '' THEN '' ELSE ' | ' || d.running_title END || \
+     char(10) || c.text";
 
 /// Rows of (chunk id, a second id or number, text), as several chunk queries return them.
 fn chunk_triples(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<(i64, i64, String)>> {
@@ -161,7 +169,7 @@ const PENDING_CHUNKS: &str =
      WHERE c.embedded = 0 AND d.status = 'searchable'";
 
 const DOC_COLUMNS: &str =
-    "d.id, d.path, d.sha256, d.title, d.page_count, d.size_bytes, d.mtime_ns, d.status, \
+    "d.id, d.path, d.sha256, d.title, d.running_title, d.page_count, d.size_bytes, d.mtime_ns, d.status, \
      d.extractor, d.pages_without_text, d.warnings, \
      (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id) AS n_chunks, \
      (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id AND c.embedded = 1) AS n_embedded";
@@ -215,6 +223,7 @@ impl Catalog {
             file: row.try_get("path")?,
             sha256: row.try_get("sha256")?,
             title: row.try_get("title")?,
+            running_title: row.try_get("running_title")?,
             pages: row.try_get("page_count")?,
             size_bytes: row.try_get("size_bytes")?,
             mtime_ns: row.try_get("mtime_ns")?,
@@ -291,13 +300,14 @@ impl Catalog {
         }
         let warnings = serde_json::to_string(&doc.warnings).unwrap_or_else(|_| "[]".into());
         let id: i64 = sqlx::query(
-            "INSERT INTO documents (path, sha256, title, page_count, size_bytes, mtime_ns, status, extractor, \
-             pages_without_text, warnings, added_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unixepoch()) RETURNING id",
+            "INSERT INTO documents (path, sha256, title, running_title, page_count, size_bytes, mtime_ns, \
+             status, extractor, pages_without_text, warnings, added_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unixepoch()) RETURNING id",
         )
         .bind(&doc.file)
         .bind(&doc.sha256)
         .bind(&doc.title)
+        .bind(&doc.running_title)
         .bind(doc.pages.len() as i64)
         .bind(doc.size_bytes)
         .bind(doc.mtime_ns)
@@ -421,7 +431,8 @@ impl Catalog {
         let mut records = Vec::with_capacity(chunk_ids.len());
         for ids in chunk_ids.chunks(500) {
             let mut select = QueryBuilder::new(
-                "SELECT c.id, c.document_id, d.path, d.title, c.page_number, c.char_start, c.char_end, c.text \
+                "SELECT c.id, c.document_id, d.path, d.title, d.running_title, c.page_number, c.char_start, \
+                 c.char_end, c.text \
                  FROM chunks c JOIN documents d ON d.id = c.document_id \
                  WHERE d.status IN ('searchable', 'indexed') AND c.id IN (",
             );
@@ -436,10 +447,11 @@ impl Catalog {
                     document_id: r.try_get(1)?,
                     file: r.try_get(2)?,
                     title: r.try_get(3)?,
-                    page: r.try_get(4)?,
-                    char_start: r.try_get(5)?,
-                    char_end: r.try_get(6)?,
-                    text: r.try_get(7)?,
+                    running_title: r.try_get(4)?,
+                    page: r.try_get(5)?,
+                    char_start: r.try_get(6)?,
+                    char_end: r.try_get(7)?,
+                    text: r.try_get(8)?,
                 });
             }
         }

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::running_lines::remove_running_lines;
+
 /// Name given to extraction threads, so the panic hook can keep their panics quiet.
 const EXTRACT_THREAD: &str = "folio-extract";
 
@@ -117,6 +119,9 @@ pub struct Extraction {
     pub extractor: String,
     pub pages_without_text: usize,
     pub warnings: Vec<String>,
+    /// What the removed running headers and footers say about the document (see
+    /// `running_lines`); empty when it has none.
+    pub running_title: String,
 }
 
 /// Why a file yielded no document.
@@ -194,7 +199,8 @@ pub async fn extract_with(
     let Some((raw_pages, names)) = best else {
         return Err(classify_failure(&errors));
     };
-    let pages: Vec<String> = raw_pages.iter().map(|p| normalize_text(p)).collect();
+    let mut pages: Vec<String> = raw_pages.iter().map(|p| normalize_text(p)).collect();
+    let running_title = remove_running_lines(&mut pages);
     let pages_without_text = pages.iter().filter(|p| p.trim().is_empty()).count();
     if pages_without_text > 0 && pages_without_text < pages.len() {
         warnings.push(format!(
@@ -207,6 +213,7 @@ pub async fn extract_with(
         extractor: names.join("+"),
         pages_without_text,
         warnings,
+        running_title,
     })
 }
 

@@ -21,6 +21,7 @@ pub mod location;
 pub mod models;
 pub mod retrieve;
 pub mod route;
+pub mod running_lines;
 pub mod session;
 pub mod summarize;
 pub mod system;

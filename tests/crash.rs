@@ -27,13 +27,33 @@ async fn killed_ingest_is_repaired_and_completed() {
     let tmp = tempfile::tempdir().unwrap();
     let docs = tmp.path().join("docs");
     std::fs::create_dir(&docs).unwrap();
-    let paragraph = "Quarterly field report on wetland birds. Observers counted herons, egrets and \
-                     kingfishers along the river, noting water levels, weather and nesting activity.";
+    // Each page words its paragraph differently: lines repeated at the edges of most pages
+    // would be taken out as running headers and footers, leaving little to ingest.
+    let places = [
+        "river",
+        "marsh",
+        "estuary",
+        "lagoon",
+        "reedbed",
+        "floodplain",
+    ];
+    let paragraphs: Vec<String> = places
+        .iter()
+        .map(|place| {
+            format!(
+                "Quarterly field report on wetland birds of the {place}. Observers counted herons, \
+                 egrets and kingfishers along the {place}, noting water levels, weather and nesting \
+                 activity."
+            )
+        })
+        .collect();
+    let paragraph = paragraphs[0].as_str();
     for i in 0..12 {
         let fact =
             format!("Report {i} records the rare bird codename Heron{i:02}x at station {i}.");
         let pages: Vec<Vec<&str>> = (0..6)
             .map(|p| {
+                let paragraph = paragraphs[p].as_str();
                 if p == 3 {
                     vec![fact.as_str(), paragraph]
                 } else {

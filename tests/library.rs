@@ -493,6 +493,61 @@ async fn passages_are_found_by_document_title_also_after_an_upgrade() {
     assert!(library.repair_report().is_clean());
 }
 
+/// A footer repeated on every page leaves the page text (so the passage closing each page is
+/// not favoured by every question naming the document, nor echoed by the model), and what it
+/// says is kept once as the running title, which finds every passage of the document.
+#[tokio::test]
+async fn running_footers_leave_the_passages_and_name_the_whole_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let footers: Vec<String> = (1..=5)
+        .map(|n| format!("Kestrel Mining plc | Interim Report H1 2024 | {n}"))
+        .collect();
+    let bodies = [
+        "Ore output rose to four million tonnes.",
+        "Haulage costs fell after the new rail link opened.",
+        "The board declared an interim dividend.",
+        "Exploration drilling continued at the northern pit.",
+        "Net debt was reduced by a third.",
+    ];
+    let pages: Vec<Vec<&str>> = bodies
+        .iter()
+        .zip(&footers)
+        .map(|(body, footer)| vec![*body, footer.as_str()])
+        .collect();
+    let pdf = support::write_pdf(tmp.path(), "interim.pdf", &pages);
+    let mut library = support::open_writer(&tmp.path().join("lib")).await;
+    add(&mut library, &[&pdf]).await;
+
+    let documents = library.documents().await.unwrap();
+    assert_eq!(
+        documents[0].running_title,
+        "Kestrel Mining plc | Interim Report H1 2024"
+    );
+    let results = library
+        .search(
+            "Kestrel Mining",
+            SearchOptions {
+                mode: SearchMode::Keyword,
+                k: 10,
+                scope: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut pages_found: Vec<i64> = results.hits.iter().map(|h| h.chunk.page).collect();
+    pages_found.sort_unstable();
+    assert_eq!(pages_found, vec![1, 2, 3, 4, 5]);
+    for hit in &results.hits {
+        assert!(
+            !hit.chunk.text.contains("Kestrel") && !hit.chunk.text.contains("Interim Report"),
+            "footer left in page {}: {:?}",
+            hit.chunk.page,
+            hit.chunk.text
+        );
+    }
+    assert_consistent(&library).await;
+}
+
 #[tokio::test]
 async fn a_library_moved_to_an_empty_folder_keeps_every_passage_and_vector() {
     use folio::location::{folder_use, FolderUse};

@@ -19,6 +19,8 @@ export interface Document {
   file: string;
   sha256: string;
   title: string;
+  /** What the document's running headers/footers say ("Apple Inc. | Q2 2023 Form 10-Q"); may be empty. */
+  running_title: string;
   pages: number;
   size_bytes: number;
   mtime_ns: number;

@@ -95,6 +95,7 @@ const doc = (id: number, status: string, extra: Partial<Document> = {}): Documen
   file: `/docs/d${id}.pdf`,
   sha256: "",
   title: `d${id}`,
+  running_title: "",
   pages: 3,
   size_bytes: 1,
   mtime_ns: 0,
@@ -201,7 +202,7 @@ describe("control characters", () => {
       <div>
         <Chat
           {...chatProps}
-          documents={[{ ...evil, id: 2, sha256: "", pages: 1, size_bytes: 1, mtime_ns: 0, status: "indexed", extractor: "", pages_without_text: 0, warnings: ["odd\u0008"], chunks: 1, chunks_embedded: 1 }]}
+          documents={[{ ...evil, id: 2, sha256: "", running_title: "", pages: 1, size_bytes: 1, mtime_ns: 0, status: "indexed", extractor: "", pages_without_text: 0, warnings: ["odd\u0008"], chunks: 1, chunks_embedded: 1 }]}
           messages={[
             answer({ role: "user", text: "What\u001b]0;pwned\u0007?" }),
             answer({ text: "It is 45 EUR\u0007 [1].", citations: [evil], sources: [evil], model: "qwen\u001b" }),

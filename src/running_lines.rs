@@ -17,7 +17,7 @@ const RUNNING_SHARE: f32 = 0.5;
 const MIN_PAGES: usize = 4;
 /// Longest line that may be a running line (a header, not a paragraph).
 const MAX_LINE_CHARS: usize = 120;
-/// Longest running title kept (a running line is a header, not a paragraph).
+/// Longest running title kept (all running lines with words, joined).
 const MAX_TITLE_CHARS: usize = 160;
 
 /// A line with every run of digits replaced by `#`, so that page numbers and other changing
@@ -133,13 +133,22 @@ pub fn remove_running_lines(pages: &mut [String]) -> String {
     let titles: Vec<String> = occurrences
         .iter()
         .map(|(_, seen)| constant_words(seen))
-        .filter(|title| title.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .filter(|title| names_something(title))
         .collect();
     let mut title = titles.join(" | ");
     if let Some((cut, _)) = title.char_indices().nth(MAX_TITLE_CHARS) {
         title.truncate(cut);
     }
     title
+}
+
+/// Whether what a running line keeps says something about the document: a word of three letters
+/// or more other than a page label's ("Page 3 of 12" keeps "Page of", which says nothing).
+fn names_something(title: &str) -> bool {
+    title
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 3)
+        .any(|w| !["page", "seite", "pagina", "página"].contains(&w.to_lowercase().as_str()))
 }
 
 /// The words in the same place in every occurrence of a line, trimmed of separators left
@@ -214,6 +223,21 @@ mod tests {
         assert_eq!(
             pages[0],
             "Gross margin\nGross margin changed.\nMore on Gross margin."
+        );
+    }
+
+    #[test]
+    fn page_labels_are_removed_without_making_them_a_title() {
+        let mut pages: Vec<String> = (1..=5)
+            .map(|n| {
+                let heading = HEADINGS[n % HEADINGS.len()];
+                format!("{heading}\n{heading} changed.\nMore on {heading}.\nPage {n} of 5")
+            })
+            .collect();
+        assert_eq!(remove_running_lines(&mut pages), "");
+        assert_eq!(
+            pages[1],
+            "Operating expenses\nOperating expenses changed.\nMore on Operating expenses."
         );
     }
 

@@ -210,7 +210,7 @@ describe("control characters", () => {
           onOpenCitation={() => undefined}
         />
         <Library
-          documents={[{ id: 2, file: evil.file, sha256: "", title: evil.title, pages: 1, size_bytes: 1, mtime_ns: 0, status: "indexed", extractor: "", pages_without_text: 0, warnings: ["odd\u0008"], chunks: 1, chunks_embedded: 1 }]}
+          documents={[{ id: 2, file: evil.file, sha256: "", title: evil.title, running_title: "", pages: 1, size_bytes: 1, mtime_ns: 0, status: "indexed", extractor: "", pages_without_text: 0, warnings: ["odd\u0008"], chunks: 1, chunks_embedded: 1 }]}
           progress={null}
           busy={false}
           onAdd={() => undefined}

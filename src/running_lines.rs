@@ -192,15 +192,32 @@ mod tests {
 
     const HEADINGS: [&str; 4] = ["Net sales", "Gross margin", "Operating expenses", "Taxes"];
 
-    fn filing(pages: usize) -> Vec<String> {
-        (1..=pages)
+    /// `count` pages of body text that differs from page to page, between `header(n)` and
+    /// `footer(n)` (each left out when empty).
+    fn pages_between(
+        count: usize,
+        header: impl Fn(usize) -> String,
+        footer: impl Fn(usize) -> String,
+    ) -> Vec<String> {
+        (1..=count)
             .map(|n| {
                 let heading = HEADINGS[n % HEADINGS.len()];
-                format!(
-                    "{heading}\n{heading} changed.\nMore on {heading}.\n\nApple Inc. | Q2 2023 Form 10-Q | {n}"
-                )
+                let body = format!("{heading}\n{heading} changed.\nMore on {heading}.");
+                [header(n), body, footer(n)]
+                    .into_iter()
+                    .filter(|part| !part.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n\n")
             })
             .collect()
+    }
+
+    fn filing(pages: usize) -> Vec<String> {
+        pages_between(
+            pages,
+            |_| String::new(),
+            |n| format!("Apple Inc. | Q2 2023 Form 10-Q | {n}"),
+        )
     }
 
     #[test]
@@ -213,12 +230,7 @@ mod tests {
 
     #[test]
     fn removes_lone_page_numbers_without_making_them_a_title() {
-        let mut pages: Vec<String> = (1..=5)
-            .map(|n| {
-                let heading = HEADINGS[n % HEADINGS.len()];
-                format!("{n}\n\n{heading}\n{heading} changed.\nMore on {heading}.")
-            })
-            .collect();
+        let mut pages = pages_between(5, |n| n.to_string(), |_| String::new());
         assert_eq!(remove_running_lines(&mut pages), "");
         assert_eq!(
             pages[0],
@@ -228,12 +240,7 @@ mod tests {
 
     #[test]
     fn page_labels_are_removed_without_making_them_a_title() {
-        let mut pages: Vec<String> = (1..=5)
-            .map(|n| {
-                let heading = HEADINGS[n % HEADINGS.len()];
-                format!("{heading}\n{heading} changed.\nMore on {heading}.\nPage {n} of 5")
-            })
-            .collect();
+        let mut pages = pages_between(5, |_| String::new(), |n| format!("Page {n} of 5"));
         assert_eq!(remove_running_lines(&mut pages), "");
         assert_eq!(
             pages[1],

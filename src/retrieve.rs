@@ -102,8 +102,22 @@ impl Library {
     pub async fn search(&self, query: &str, options: SearchOptions) -> Result<SearchResults> {
         let started = Instant::now();
         let mut timings = SearchTimings::default();
+        // The query embedding (the slowest stage) starts first, on a blocking thread, so the
+        // catalog counts, the keyword search and the title lookup all run beside it.
+        let embedding_job =
+            (options.mode != SearchMode::Keyword && !query.trim().is_empty()).then(|| {
+                self.embedder().map(|embedder| {
+                    let text = query.to_string();
+                    let stage = Instant::now();
+                    tokio::task::spawn_blocking(move || {
+                        let vector = embedder.embed(&[text.as_str()]);
+                        (vector, elapsed_ms(stage))
+                    })
+                })
+            });
+        let stage = Instant::now();
         let counts = self.counts().await?;
-        timings.catalog_ms = elapsed_ms(started);
+        timings.catalog_ms = elapsed_ms(stage);
         let mut warnings = Vec::new();
         let mut mode = options.mode;
         if counts.embedded_chunks == 0 && mode == SearchMode::Hybrid {
@@ -119,19 +133,10 @@ impl Library {
             ));
         }
         let candidates = (options.k * 5).max(50);
-        // The query embedding (the slowest stage) runs on a blocking thread while the keyword
-        // search and the title lookup proceed here.
-        let query_vector = if mode != SearchMode::Keyword && !query.trim().is_empty() {
-            let embedder = self.embedder()?;
-            let text = query.to_string();
-            let stage = Instant::now();
-            let job = tokio::task::spawn_blocking(move || {
-                let vector = embedder.embed(&[text.as_str()]);
-                (vector, elapsed_ms(stage))
-            });
-            Some(job)
-        } else {
-            None
+        // Without vectors in the library the embedding is not needed (nor waited for).
+        let query_vector = match embedding_job {
+            Some(job) if mode != SearchMode::Keyword => Some(job?),
+            _ => None,
         };
         let stage = Instant::now();
         let keyword_hits = if mode != SearchMode::Vector {

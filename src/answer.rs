@@ -192,8 +192,8 @@ pub struct Answer {
     pub closest: Vec<Citation>,
     pub abstained: bool,
     pub abstain_reason: Option<String>,
-    /// What the model wrote when Folio withheld it (its figures are in none of the sources);
-    /// `text` then says the answer was not found.
+    /// What the model wrote when Folio withheld it (its figures are in none of the sources, or
+    /// it only repeated a source); `text` then says the answer was not found.
     pub withheld: Option<String>,
     /// `[n]` markers in the text that match no source (the model made them up).
     pub invalid_markers: Vec<usize>,
@@ -407,14 +407,26 @@ pub fn without_planted_instructions(text: &str) -> String {
     out
 }
 
+/// The line that introduces a source in the prompt: `[2] Title (page 7):`.
+fn source_heading(source: &Citation) -> String {
+    format!("[{}] {} (page {}):", source.n, source.title, source.page)
+}
+
+/// Whether the reply opens by copying a source's heading from the prompt: small models
+/// sometimes repeat their context instead of answering, and such a reply answers nothing.
+pub fn repeats_a_source(text: &str, sources: &[Citation]) -> bool {
+    let text = text.trim_start();
+    sources
+        .iter()
+        .any(|source| text.starts_with(&source_heading(source)))
+}
+
 fn user_prompt(question: &str, sources: &[Citation]) -> String {
     let mut prompt = String::from("Sources:\n");
     for source in sources {
         prompt.push_str(&format!(
-            "[{}] {} (page {}):\n{}\n\n",
-            source.n,
-            source.title,
-            source.page,
+            "{}\n{}\n\n",
+            source_heading(source),
             without_planted_instructions(&source.snippet)
         ));
     }
@@ -649,7 +661,15 @@ pub async fn answer_from(
     } else {
         unsupported_figures(question, &answer.text, &answer.sources)
     };
-    if let Some(figures) = unsupported {
+    if !answer.cancelled && repeats_a_source(&answer.text, &answer.sources) {
+        answer.abstained = true;
+        answer.abstain_reason = Some(
+            "the model repeated a source instead of answering, so its reply was withheld".into(),
+        );
+        answer.withheld = Some(std::mem::replace(&mut answer.text, NOT_FOUND.to_string()));
+        answer.citations.clear();
+        answer.closest = answer.sources.iter().take(3).cloned().collect();
+    } else if let Some(figures) = unsupported {
         answer.abstained = true;
         answer.abstain_reason = Some(format!(
             "the model's answer gave figures that none of the sources holds ({}), so it was withheld",
@@ -812,6 +832,36 @@ mod tests {
         assert_eq!(check("Revenue was $18.1 billion [1]."), None);
         assert_eq!(check("Revenue was $18,120 million, not 9,999 [1]."), None);
         assert_eq!(check("Revenue rose strongly [1]."), None);
+    }
+
+    #[test]
+    fn replies_that_copy_a_source_heading_are_caught() {
+        let source = Citation {
+            n: 1,
+            chunk_id: 1,
+            document_id: 1,
+            file: "q3.pdf".into(),
+            title: "2023 Q3 AAPL".into(),
+            page: 10,
+            char_start: 0,
+            char_end: 30,
+            snippet: "iPhone net sales were $39,669 million.".into(),
+            score: 0.1,
+        };
+        let sources = [source];
+        assert!(repeats_a_source(
+            "[1] 2023 Q3 AAPL (page 10):\niPhone net sales were",
+            &sources
+        ));
+        assert!(!repeats_a_source(
+            "iPhone net sales were $39,669 million [1].",
+            &sources
+        ));
+        // A heading the prompt did not contain is the model's own text.
+        assert!(!repeats_a_source(
+            "[1] 2023 Q3 AAPL (page 11): iPhone",
+            &sources
+        ));
     }
 
     #[test]

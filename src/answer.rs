@@ -201,6 +201,8 @@ pub struct Answer {
     /// of its words and figures and added the markers itself.
     pub citations_attributed: bool,
     pub cancelled: bool,
+    /// Generation was stopped because the model kept repeating itself; `text` keeps one copy.
+    pub stopped_repeating: bool,
     pub model: String,
     /// Why this model answered (routing), when Folio chose it.
     pub route: Option<crate::route::RouteDecision>,
@@ -412,13 +414,25 @@ fn source_heading(source: &Citation) -> String {
     format!("[{}] {} (page {}):", source.n, source.title, source.page)
 }
 
-/// Whether the reply opens by copying a source's heading from the prompt: small models
-/// sometimes repeat their context instead of answering, and such a reply answers nothing.
-pub fn repeats_a_source(text: &str, sources: &[Citation]) -> bool {
+/// Whether the reply copies a source instead of answering: it opens with a source's heading
+/// from the prompt (small models sometimes repeat their context), and the copied text holds
+/// fewer than half of the question's words, so it is not about what was asked. (A copied
+/// passage that does hold them is a clumsy but real answer.)
+pub fn copies_a_source_instead_of_answering(
+    question: &str,
+    text: &str,
+    sources: &[Citation],
+) -> bool {
     let text = text.trim_start();
-    sources
+    let copies = sources
         .iter()
-        .any(|source| text.starts_with(&source_heading(source)))
+        .any(|source| text.starts_with(&source_heading(source)));
+    let terms = query_terms(question);
+    let covered = terms
+        .iter()
+        .filter(|term| !highlight(text, std::slice::from_ref(term)).is_empty())
+        .count();
+    copies && covered * 2 < terms.len()
 }
 
 fn user_prompt(question: &str, sources: &[Citation]) -> String {
@@ -565,6 +579,7 @@ pub async fn answer_from(
         invalid_markers: Vec::new(),
         citations_attributed: false,
         cancelled: false,
+        stopped_repeating: false,
         model: model.info().name.clone(),
         route: None,
         prompt_tokens: 0,
@@ -633,6 +648,7 @@ pub async fn answer_from(
         .await?;
     answer.text = generation.text.trim().to_string();
     answer.cancelled = generation.cancelled;
+    answer.stopped_repeating = generation.stopped_repeating;
     answer.prompt_tokens = generation.prompt_tokens;
     answer.completion_tokens = generation.completion_tokens;
     answer.timings.time_to_first_token_ms = generation.time_to_first_token_ms;
@@ -661,7 +677,9 @@ pub async fn answer_from(
     } else {
         unsupported_figures(question, &answer.text, &answer.sources)
     };
-    if !answer.cancelled && repeats_a_source(&answer.text, &answer.sources) {
+    if !answer.cancelled
+        && copies_a_source_instead_of_answering(question, &answer.text, &answer.sources)
+    {
         answer.abstained = true;
         answer.abstain_reason = Some(
             "the model repeated a source instead of answering, so its reply was withheld".into(),
@@ -835,7 +853,7 @@ mod tests {
     }
 
     #[test]
-    fn replies_that_copy_a_source_heading_are_caught() {
+    fn replies_that_only_copy_an_unrelated_source_are_caught() {
         let source = Citation {
             n: 1,
             chunk_id: 1,
@@ -849,18 +867,17 @@ mod tests {
             score: 0.1,
         };
         let sources = [source];
-        assert!(repeats_a_source(
-            "[1] 2023 Q3 AAPL (page 10):\niPhone net sales were",
-            &sources
+        let question = "How many retail stores did Apple operate as of July 1, 2023?";
+        let check = |text: &str| copies_a_source_instead_of_answering(question, text, &sources);
+        assert!(check(
+            "[1] 2023 Q3 AAPL (page 10):\niPhone net sales were $39,669 million."
         ));
-        assert!(!repeats_a_source(
-            "iPhone net sales were $39,669 million [1].",
-            &sources
-        ));
+        assert!(!check("Apple operated 500 retail stores [1]."));
         // A heading the prompt did not contain is the model's own text.
-        assert!(!repeats_a_source(
-            "[1] 2023 Q3 AAPL (page 11): iPhone",
-            &sources
+        assert!(!check("[1] 2023 Q3 AAPL (page 11): iPhone net sales"));
+        // A copied passage that speaks to the question is a clumsy but real answer.
+        assert!(!check(
+            "[1] 2023 Q3 AAPL (page 10):\nApple operated 520 retail stores as of July 1, 2023."
         ));
     }
 

@@ -292,6 +292,10 @@ impl Default for GenerationParams {
 pub struct Generation {
     pub text: String,
     pub cancelled: bool,
+    /// The model was stopped because it kept writing the same text (`end_of_first_loop`);
+    /// `text` keeps one copy. mistral.rs reports token counts only at the end of a sequence,
+    /// so the prompt tokens are then unknown (0) and the completion tokens are counted here.
+    pub stopped_repeating: bool,
     pub prompt_tokens: usize,
     pub completion_tokens: usize,
     /// From sending the request to the first streamed text.
@@ -299,6 +303,25 @@ pub struct Generation {
     pub prompt_tokens_per_second: f64,
     pub decode_tokens_per_second: f64,
     pub total_ms: f64,
+}
+
+/// Shortest stretch of text, in bytes, whose third copy in a row ends a generation: short
+/// enough for "[1] [2] " loops, long enough that lists of figures are left alone.
+const SHORTEST_LOOP: usize = 8;
+
+/// When `text` ends with the same stretch three times in a row, the length that keeps the first
+/// copy: small models decoding greedily sometimes fall into such a loop and stay in it until the
+/// length limit.
+pub fn end_of_first_loop(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    (SHORTEST_LOOP..=n / 3).find_map(|len| {
+        let last = &bytes[n - len..];
+        let repeated =
+            last == &bytes[n - 2 * len..n - len] && last == &bytes[n - 3 * len..n - 2 * len];
+        let keep = n - 2 * len;
+        (repeated && text.is_char_boundary(keep)).then_some(keep)
+    })
 }
 
 /// Tensor types for which candle has no SIMD dot product: matrix products over them run scalar
@@ -577,6 +600,8 @@ impl LanguageModel {
         }
         let started = Instant::now();
         let mut generation = Generation::default();
+        // mistral.rs streams one token per chunk.
+        let mut streamed_chunks = 0usize;
         let mut stream = tokio::select! {
             stream = self.model.stream_chat_request(request) => {
                 stream.map_err(|e| Error::Generation(e.to_string()))?
@@ -606,8 +631,21 @@ impl LanguageModel {
                                 }
                                 generation.text.push_str(text);
                                 on_text(text);
+                                streamed_chunks += 1;
                             }
                         }
+                    }
+                    if let Some(keep) = end_of_first_loop(&generation.text) {
+                        generation.text.truncate(keep);
+                        generation.stopped_repeating = true;
+                        generation.completion_tokens = streamed_chunks;
+                        let decoding_s = started.elapsed().as_secs_f64()
+                            - generation.time_to_first_token_ms / 1000.0;
+                        if decoding_s > 0.0 {
+                            generation.decode_tokens_per_second =
+                                streamed_chunks.saturating_sub(1) as f64 / decoding_s;
+                        }
+                        break;
                     }
                     if let Some(usage) = &chunk.usage {
                         generation.prompt_tokens = usage.prompt_tokens;
@@ -638,5 +676,32 @@ impl LanguageModel {
         drop(stream);
         generation.total_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(generation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stretch_written_three_times_in_a_row_ends_the_reply() {
+        let looped = "Revenue rose [1]. Apple Inc. Form 10-Q [3] Apple Inc. Form 10-Q [3] Apple Inc. Form 10-Q [3] ";
+        let keep = end_of_first_loop(looped).map(|n| &looped[..n]);
+        assert_eq!(keep, Some("Revenue rose [1]. Apple Inc. Form 10-Q [3] "));
+        let markers = "The rate was [1] [2] [1] [2] [1] [2] ";
+        assert_eq!(
+            end_of_first_loop(markers).map(|n| &markers[..n]),
+            Some("The rate was [1] [2] ")
+        );
+        // Twice is not a loop, and neither are short repeats inside a sentence.
+        assert_eq!(
+            end_of_first_loop("Apple Inc. Form 10-Q [3] Apple Inc. Form 10-Q [3] "),
+            None
+        );
+        assert_eq!(end_of_first_loop("Sales were $1, $1, $1."), None);
+        assert_eq!(end_of_first_loop(""), None);
+        // Multi-byte text is cut at a character boundary.
+        let accented = "résumé été résumé été résumé été ";
+        assert!(end_of_first_loop(accented).is_some_and(|n| accented.is_char_boundary(n)));
     }
 }

@@ -171,7 +171,9 @@ async fn bench_model(
     let choice = ModelChoice::Named(info.path.to_string_lossy().into_owned());
     let cancel = CancellationToken::new();
     let mut results = Vec::new();
-    let (mut ttft, mut prefill, mut decode, mut prompt_tokens) = (vec![], vec![], vec![], 0usize);
+    let (mut ttft, mut prefill, mut decode) = (vec![], vec![], vec![]);
+    // Prompt sizes that mistral.rs reported (not those of replies stopped in a loop).
+    let mut prompt_sizes = Vec::new();
     for (i, record) in records.iter().enumerate() {
         on_progress(&info.name, i, records.len());
         let answer = assistant
@@ -188,7 +190,9 @@ async fn bench_model(
             ttft.push(answer.timings.time_to_first_token_ms);
             prefill.push(answer.timings.prompt_tokens_per_second);
             decode.push(answer.timings.decode_tokens_per_second);
-            prompt_tokens += answer.prompt_tokens;
+            if answer.prompt_tokens > 0 {
+                prompt_sizes.push(answer.prompt_tokens);
+            }
         }
         let (gold, gold_in_sources) = if record.answerable {
             (
@@ -218,7 +222,6 @@ async fn bench_model(
         });
     }
     on_progress(&info.name, records.len(), records.len());
-    let answered = ttft.len().max(1) as f64;
     let count = |f: &dyn Fn(&QuestionResult) -> bool| results.iter().filter(|r| f(r)).count();
     Ok(ModelRow {
         model: info.name.clone(),
@@ -229,7 +232,8 @@ async fn bench_model(
         ttft_median_ms: median(ttft),
         prompt_tokens_per_second_median: median(prefill),
         decode_tokens_per_second_median: median(decode),
-        prompt_tokens_mean: prompt_tokens as f64 / answered,
+        prompt_tokens_mean: prompt_sizes.iter().sum::<usize>() as f64
+            / prompt_sizes.len().max(1) as f64,
         peak_rss_bytes: peak_rss_bytes(),
         cites_gold: count(&|r| r.cites_gold == Some(true)),
         gold_in_sources: count(&|r| r.gold_in_sources == Some(true)),

@@ -427,10 +427,12 @@ pub fn copies_a_source_instead_of_answering(
     let copies = sources
         .iter()
         .any(|source| text.starts_with(&source_heading(source)));
+    // A model that copies its context may copy the question too: that is no coverage.
+    let text = text.replace(question.trim(), "");
     let terms = query_terms(question);
     let covered = terms
         .iter()
-        .filter(|term| !highlight(text, std::slice::from_ref(term)).is_empty())
+        .filter(|term| !highlight(&text, std::slice::from_ref(term)).is_empty())
         .count();
     copies && covered * 2 < terms.len()
 }
@@ -873,6 +875,9 @@ mod tests {
             "[1] 2023 Q3 AAPL (page 10):\niPhone net sales were $39,669 million."
         ));
         assert!(!check("Apple operated 500 retail stores [1]."));
+        assert!(check(&format!(
+            "[1] 2023 Q3 AAPL (page 10):\nNet sales as of July 1, 2023.\n\nQuestion: {question}"
+        )));
         // A heading the prompt did not contain is the model's own text.
         assert!(!check("[1] 2023 Q3 AAPL (page 11): iPhone net sales"));
         // A copied passage that speaks to the question is a clumsy but real answer.

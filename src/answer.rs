@@ -427,6 +427,9 @@ pub fn copies_a_source_instead_of_answering(
     let copies = sources
         .iter()
         .any(|source| text.starts_with(&source_heading(source)));
+    if !copies {
+        return false;
+    }
     // A model that copies its context may copy the question too: that is no coverage.
     let text = text.replace(question.trim(), "");
     let terms = query_terms(question);
@@ -434,7 +437,7 @@ pub fn copies_a_source_instead_of_answering(
         .iter()
         .filter(|term| !highlight(&text, std::slice::from_ref(term)).is_empty())
         .count();
-    copies && covered * 2 < terms.len()
+    covered * 2 < terms.len()
 }
 
 fn user_prompt(question: &str, sources: &[Citation]) -> String {
@@ -679,22 +682,21 @@ pub async fn answer_from(
     } else {
         unsupported_figures(question, &answer.text, &answer.sources)
     };
-    if !answer.cancelled
+    let withhold_because = if !answer.cancelled
         && copies_a_source_instead_of_answering(question, &answer.text, &answer.sources)
     {
+        Some("the model repeated a source instead of answering, so its reply was withheld".into())
+    } else {
+        unsupported.map(|figures| {
+            format!(
+                "the model's answer gave figures that none of the sources holds ({}), so it was withheld",
+                figures.join(", ")
+            )
+        })
+    };
+    if let Some(reason) = withhold_because {
         answer.abstained = true;
-        answer.abstain_reason = Some(
-            "the model repeated a source instead of answering, so its reply was withheld".into(),
-        );
-        answer.withheld = Some(std::mem::replace(&mut answer.text, NOT_FOUND.to_string()));
-        answer.citations.clear();
-        answer.closest = answer.sources.iter().take(3).cloned().collect();
-    } else if let Some(figures) = unsupported {
-        answer.abstained = true;
-        answer.abstain_reason = Some(format!(
-            "the model's answer gave figures that none of the sources holds ({}), so it was withheld",
-            figures.join(", ")
-        ));
+        answer.abstain_reason = Some(reason);
         answer.withheld = Some(std::mem::replace(&mut answer.text, NOT_FOUND.to_string()));
         answer.citations.clear();
         answer.closest = answer.sources.iter().take(3).cloned().collect();

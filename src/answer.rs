@@ -7,6 +7,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::chunk::ends_sentence;
 use crate::error::{Error, Result};
 use crate::figures::{key_figures, supports_figure};
 use crate::library::Library;
@@ -755,13 +756,7 @@ pub fn attribute_citations(text: &str, sources: &[Citation]) -> (String, Vec<usi
     while !rest.is_empty() {
         let end = rest
             .char_indices()
-            .find(|&(i, c)| {
-                (c == '.' || c == '!' || c == '?' || c == '\n')
-                    && rest[i + c.len_utf8()..]
-                        .chars()
-                        .next()
-                        .is_none_or(char::is_whitespace)
-            })
+            .find(|&(i, c)| c == '\n' || ends_sentence(rest, i, c))
             .map_or(rest.len(), |(i, c)| i + c.len_utf8());
         let sentence = &rest[..end];
         let terms = evidence_terms(sentence);
@@ -954,6 +949,15 @@ mod tests {
             "The daily meal allowance in the EU is 45 euros [2]. I hope this helps!"
         );
         assert_eq!(cited, vec![2]);
+        // An abbreviation's dot does not end the sentence, so the marker goes after the figure.
+        let (text, _) = attribute_citations(
+            "The U.S. meal allowance is 45 euros within the European Union.",
+            &sources,
+        );
+        assert_eq!(
+            text,
+            "The U.S. meal allowance is 45 euros within the European Union [2]."
+        );
     }
 
     #[test]

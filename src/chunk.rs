@@ -88,12 +88,7 @@ fn split_units(text: &str, sizes: ChunkSizes) -> Vec<Unit> {
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let next = chars.peek().map(|&(_, n)| n);
-        let boundary = match c {
-            '\n' => true,
-            '.' | '!' | '?' => next.is_none_or(char::is_whitespace),
-            '。' | '！' | '？' => true,
-            _ => false,
-        };
+        let boundary = c == '\n' || ends_sentence(text, i, c);
         if boundary || next.is_none() {
             let end = i + c.len_utf8();
             if text[start..end].trim().is_empty() {
@@ -106,6 +101,48 @@ fn split_units(text: &str, sizes: ChunkSizes) -> Vec<Unit> {
         }
     }
     units
+}
+
+/// Titles and company suffixes that end with a dot inside a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "no", "nos", "vs", "inc", "corp", "co",
+    "ltd", "approx", "fig", "ref", "vol",
+];
+
+/// Whether the character `c` at byte `at` of `text` ends a sentence: a full stop, `!` or `?`
+/// followed by whitespace (or the end), or a CJK full stop. The dot of an abbreviation ("U.S.
+/// dollar", "Apple Inc. and", "J. Smith") does not end one, nor does a dot before a lowercase
+/// word.
+pub(crate) fn ends_sentence(text: &str, at: usize, c: char) -> bool {
+    let after = &text[at + c.len_utf8()..];
+    match c {
+        '。' | '！' | '？' => true,
+        '!' | '?' => after.chars().next().is_none_or(char::is_whitespace),
+        '.' => {
+            if !after.chars().next().is_none_or(char::is_whitespace) {
+                return false;
+            }
+            if after
+                .trim_start()
+                .chars()
+                .next()
+                .is_some_and(char::is_lowercase)
+            {
+                return false;
+            }
+            let word = text[..at]
+                .rsplit(|ch: char| ch.is_whitespace() || ch == '(' || ch == '"')
+                .next()
+                .unwrap_or("");
+            let initials = !word.is_empty()
+                && word
+                    .split('.')
+                    .all(|part| part.chars().count() == 1 && part.chars().all(char::is_uppercase));
+            let dotted = word.contains('.') && word.split('.').all(|part| part.len() <= 2);
+            !(initials || dotted || ABBREVIATIONS.contains(&word.to_lowercase().as_str()))
+        }
+        _ => false,
+    }
 }
 
 fn push_unit(
@@ -219,6 +256,26 @@ mod tests {
         let chunks = chunk_page(&text, 1, ChunkSizes::default());
         assert!(chunks.len() > 1);
         spans_match(&text, &chunks);
+    }
+
+    #[test]
+    fn abbreviations_do_not_end_sentences() {
+        let ends = |text: &str| -> Vec<usize> {
+            text.char_indices()
+                .filter(|&(i, c)| ends_sentence(text, i, c))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        assert_eq!(
+            ends("Sales fell. Costs rose! Why? Done."),
+            vec![10, 22, 27, 33]
+        );
+        assert_eq!(
+            ends("The U.S. dollar rose. Apple Inc. and J. Smith met the U.S. Department."),
+            vec![20, 69]
+        );
+        assert_eq!(ends("Version 2.5 shipped. See e.g. this."), vec![19, 34]);
+        assert_eq!(ends("完成。下一个"), vec![6]);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! Third-party parsers may panic, loop or return garbage on hostile files. Each reader runs on
 //! its own thread behind `catch_unwind` and a time limit, so one file can only ever produce its
 //! own typed failure. pdf-extract reads first; when it panics, fails, or yields empty or garbled
-//! pages (including words broken apart by stray spaces), pdf_oxide reads the file too and the
-//! better text of each page is kept.
+//! pages (including words broken apart by stray spaces), pdf_oxide reads those pages again and
+//! the better text of each page is kept. pdf-extract stops early on a file whose first pages it
+//! all garbles; any page still missing after pdf_oxide is then read by pdf-extract in full.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Once};
@@ -30,33 +31,110 @@ pub enum ReadError {
     TimedOut,
 }
 
-/// A PDF reader that returns the raw text of every page, in page order.
+/// A PDF reader that returns the raw text of the pages of a file, in page order.
 pub trait Extractor: Send + Sync + 'static {
     fn name(&self) -> &'static str;
-    fn read_pages(&self, pdf: &[u8], password: Option<&str>) -> Result<Vec<String>, ReadError>;
+    /// One string per page of the file. With `only` (0-based page indexes), pages outside it
+    /// may come back empty: a reader that can read single pages skips them.
+    fn read_pages(
+        &self,
+        pdf: &[u8],
+        password: Option<&str>,
+        only: Option<&[usize]>,
+    ) -> Result<Vec<String>, ReadError>;
 }
 
-/// pdf-extract (lopdf underneath): the primary reader.
-pub struct PdfExtract;
+/// pdf-extract (lopdf underneath): the primary reader, driven page by page so that one page
+/// that fails or panics costs only that page (pdf-extract's own by-pages call stops at the
+/// first failing page and drops the rest of the file).
+pub struct PdfExtract {
+    /// Stop once this many pages with text have all come out garbled, leaving the rest of the
+    /// file to the next reader: pdf-extract breaks the words of some files apart on every page
+    /// ("C a sh in vestin g"), and reading such a file to the end only to read it again cost
+    /// half the extraction time of the 10-Q filings.
+    pub give_up_after_garbled: Option<usize>,
+}
+
+impl PdfExtract {
+    /// The first reading: gives up on files it garbles from the start.
+    pub const FIRST: PdfExtract = PdfExtract {
+        give_up_after_garbled: Some(3),
+    };
+    /// A full reading of the pages still missing after the other readers.
+    pub const FULL: PdfExtract = PdfExtract {
+        give_up_after_garbled: None,
+    };
+}
 
 impl Extractor for PdfExtract {
     fn name(&self) -> &'static str {
         "pdf-extract"
     }
 
-    fn read_pages(&self, pdf: &[u8], password: Option<&str>) -> Result<Vec<String>, ReadError> {
-        let pages = match password {
-            Some(pw) => pdf_extract::extract_text_from_mem_by_pages_encrypted(pdf, pw),
-            None => pdf_extract::extract_text_from_mem_by_pages(pdf),
-        };
-        pages.map_err(|e| {
+    fn read_pages(
+        &self,
+        pdf: &[u8],
+        password: Option<&str>,
+        only: Option<&[usize]>,
+    ) -> Result<Vec<String>, ReadError> {
+        let pdf_error = |e: pdf_extract::Error| {
             let message = e.to_string();
             if message.to_ascii_lowercase().contains("decrypt") || message.contains("password") {
                 ReadError::Encrypted
             } else {
                 ReadError::Failed(message)
             }
-        })
+        };
+        let mut doc = pdf_extract::Document::load_mem(pdf).map_err(pdf_error)?;
+        if doc.is_encrypted() {
+            doc.decrypt(password.unwrap_or("")).map_err(pdf_error)?;
+        }
+        let numbers: Vec<u32> = doc.get_pages().keys().copied().collect();
+        let mut pages = Vec::with_capacity(numbers.len());
+        let mut garbling = GarblingWatch::default();
+        for (index, &number) in numbers.iter().enumerate() {
+            let gave_up = self
+                .give_up_after_garbled
+                .is_some_and(|limit| garbling.all_garbled(limit));
+            if gave_up || only.is_some_and(|only| !only.contains(&index)) {
+                pages.push(String::new());
+                continue;
+            }
+            let mut text = String::new();
+            // A page that fails or panics stays empty; the next reader may read it.
+            let read = panic::catch_unwind(AssertUnwindSafe(|| {
+                let mut output = pdf_extract::PlainTextOutput::new(&mut text);
+                pdf_extract::output_doc_page(&doc, &mut output, number)
+            }));
+            if !matches!(read, Ok(Ok(()))) {
+                text.clear();
+            }
+            garbling.observe(&text);
+            pages.push(text);
+        }
+        Ok(pages)
+    }
+}
+
+/// Counts the pages with text read so far, and the clean ones among them.
+#[derive(Debug, Default)]
+struct GarblingWatch {
+    with_text: usize,
+    clean: usize,
+}
+
+impl GarblingWatch {
+    fn observe(&mut self, page: &str) {
+        let quality = page_quality(page);
+        if quality.good > 0 {
+            self.with_text += 1;
+            self.clean += usize::from(quality.is_clean());
+        }
+    }
+
+    /// At least `pages` pages had text, and none of it was clean.
+    fn all_garbled(&self, pages: usize) -> bool {
+        self.with_text >= pages && self.clean == 0
     }
 }
 
@@ -68,7 +146,12 @@ impl Extractor for PdfOxide {
         "pdf_oxide"
     }
 
-    fn read_pages(&self, pdf: &[u8], password: Option<&str>) -> Result<Vec<String>, ReadError> {
+    fn read_pages(
+        &self,
+        pdf: &[u8],
+        password: Option<&str>,
+        only: Option<&[usize]>,
+    ) -> Result<Vec<String>, ReadError> {
         let doc = pdf_oxide::PdfDocument::from_bytes(pdf.to_vec()).map_err(|e| oxide_error(&e))?;
         if doc.is_encrypted() {
             let authenticated = doc
@@ -81,8 +164,13 @@ impl Extractor for PdfOxide {
         let count = doc.page_count().map_err(|e| oxide_error(&e))?;
         let mut pages = Vec::with_capacity(count);
         for index in 0..count {
+            let wanted = only.is_none_or(|only| only.contains(&index));
             // One unreadable page does not lose the others.
-            pages.push(doc.extract_text(index).unwrap_or_default());
+            pages.push(if wanted {
+                doc.extract_text(index).unwrap_or_default()
+            } else {
+                String::new()
+            });
         }
         Ok(pages)
     }
@@ -122,6 +210,8 @@ pub struct Extraction {
     /// What the removed running headers and footers say about the document (see
     /// `running_lines`); empty when it has none.
     pub running_title: String,
+    /// Wall-clock time each reader spent on the file, in the order they ran.
+    pub reader_seconds: Vec<(&'static str, f64)>,
 }
 
 /// Why a file yielded no document.
@@ -139,7 +229,11 @@ pub async fn extract_pdf(
     limits: ExtractLimits,
 ) -> Result<Extraction, ExtractFailure> {
     extract_with(
-        &[Arc::new(PdfExtract), Arc::new(PdfOxide)],
+        &[
+            Arc::new(PdfExtract::FIRST),
+            Arc::new(PdfOxide),
+            Arc::new(PdfExtract::FULL),
+        ],
         pdf,
         password,
         limits,
@@ -157,23 +251,46 @@ pub async fn extract_with(
     let mut best: Option<(Vec<String>, Vec<&'static str>)> = None;
     let mut errors: Vec<(&'static str, ReadError)> = Vec::new();
     let mut warnings = Vec::new();
+    let mut reader_seconds = Vec::new();
     for reader in readers {
         let name = reader.name();
-        match read_isolated(
+        // A later reader only rereads the pages the earlier ones got wrong: most of a file with
+        // one garbled page is fine, and reading it all again doubled the extraction time.
+        let retry = best
+            .as_ref()
+            .map(|(pages, _)| pages_needing_another_reader(pages));
+        let reading = Instant::now();
+        let mut result = read_isolated(
             reader.clone(),
             pdf.clone(),
             password.clone(),
+            retry.clone(),
             limits.time_limit,
         )
-        .await
-        {
+        .await;
+        if let (Some(_), Ok(raw), Some((previous, _))) = (&retry, &result, &best) {
+            if raw.len() != previous.len() {
+                // The readers disagree on the page count, so pages cannot be matched one to one:
+                // compare whole readings instead.
+                result = read_isolated(
+                    reader.clone(),
+                    pdf.clone(),
+                    password.clone(),
+                    None,
+                    limits.time_limit,
+                )
+                .await;
+            }
+        }
+        reader_seconds.push((name, reading.elapsed().as_secs_f64()));
+        match result {
             Ok(raw) if raw.is_empty() => errors.push((name, ReadError::Failed("no pages".into()))),
             Ok(raw) => {
                 best = Some(match best.take() {
                     None => (raw, vec![name]),
                     Some((previous, mut names)) => {
                         let (merged, used_new) = merge_pages(previous, raw);
-                        if used_new {
+                        if used_new && !names.contains(&name) {
                             names.push(name);
                         }
                         (merged, names)
@@ -214,6 +331,7 @@ pub async fn extract_with(
         pages_without_text,
         warnings,
         running_title,
+        reader_seconds,
     })
 }
 
@@ -224,6 +342,16 @@ fn good_enough(pages: &[String]) -> bool {
     let garbled = qualities.iter().any(|q| q.good > 0 && !q.is_clean());
     let empty = qualities.iter().filter(|q| q.good == 0).count();
     !garbled && empty * 10 <= pages.len() && empty < pages.len()
+}
+
+/// The pages (0-based) that are empty or garbled, for the next reader to try.
+fn pages_needing_another_reader(pages: &[String]) -> Vec<usize> {
+    pages
+        .iter()
+        .enumerate()
+        .filter(|(_, page)| !page_quality(page).is_clean())
+        .map(|(index, _)| index)
+        .collect()
 }
 
 fn first_line(message: &str) -> &str {
@@ -255,7 +383,8 @@ pub fn sniff_pdf(head: &[u8]) -> bool {
     head.windows(5).take(1024).any(|w| w == b"%PDF-")
 }
 
-/// Keeps, page by page, the text with more usable characters; says whether `new` was used.
+/// Keeps, page by page, the text with more usable characters; says whether `new` was used. An
+/// empty page of `new` (not read, or blank) never replaces text.
 fn merge_pages(old: Vec<String>, new: Vec<String>) -> (Vec<String>, bool) {
     if old.len() != new.len() {
         // Different page counts: the readers disagree on structure; keep the one with more text.
@@ -272,7 +401,7 @@ fn merge_pages(old: Vec<String>, new: Vec<String>) -> (Vec<String>, bool) {
         .zip(new)
         .map(|(a, b)| {
             let (qa, qb) = (page_quality(&a), page_quality(&b));
-            if qb.score() > qa.score() {
+            if qb.good > 0 && qb.score() > qa.score() {
                 used_new = true;
                 b
             } else {
@@ -398,6 +527,7 @@ async fn read_isolated(
     reader: Arc<dyn Extractor>,
     pdf: Arc<Vec<u8>>,
     password: Option<String>,
+    only: Option<Vec<usize>>,
     limit: Duration,
 ) -> Result<Vec<String>, ReadError> {
     install_quiet_panic_hook();
@@ -406,12 +536,11 @@ async fn read_isolated(
         .name(EXTRACT_THREAD.into())
         .stack_size(64 * 1024 * 1024) // deeply nested objects recurse
         .spawn(move || {
-            let started = Instant::now();
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                reader.read_pages(&pdf, password.as_deref())
+                reader.read_pages(&pdf, password.as_deref(), only.as_deref())
             }))
             .unwrap_or_else(|payload| Err(ReadError::Panicked(panic_message(&payload))));
-            let _ = tx.send((result, started.elapsed()));
+            let _ = tx.send(result);
         });
     if let Err(e) = spawned {
         return Err(ReadError::Failed(format!(
@@ -419,7 +548,7 @@ async fn read_isolated(
         )));
     }
     match tokio::time::timeout(limit, rx).await {
-        Ok(Ok((result, _elapsed))) => result,
+        Ok(Ok(result)) => result,
         Ok(Err(_)) => Err(ReadError::Panicked(
             "reader thread ended without a result".into(),
         )),
@@ -452,6 +581,7 @@ fn install_quiet_panic_hook() {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::panic)] // tests fail loudly
     use super::*;
 
     #[test]
@@ -505,6 +635,23 @@ mod tests {
     }
 
     #[test]
+    fn reading_stops_only_when_every_page_so_far_is_garbled() {
+        let broken = "C a sh in vestin g a ctivities in crea sed";
+        let mut watch = GarblingWatch::default();
+        watch.observe("");
+        watch.observe(broken);
+        watch.observe(broken);
+        assert!(!watch.all_garbled(3), "blank pages do not count");
+        watch.observe(broken);
+        assert!(watch.all_garbled(3));
+        watch.observe("Cash used in investing activities increased");
+        assert!(
+            !watch.all_garbled(3),
+            "one clean page keeps the reader going"
+        );
+    }
+
+    #[test]
     fn merge_prefers_the_readable_page() {
         let a = vec!["good text".to_string(), String::new()];
         let b = vec!["\u{FFFD}\u{FFFD}".to_string(), "recovered".to_string()];
@@ -514,6 +661,109 @@ mod tests {
             merged,
             vec!["good text".to_string(), "recovered".to_string()]
         );
+    }
+
+    /// A reader that hands out fixed pages and remembers which pages it was asked for.
+    struct FixedReader {
+        name: &'static str,
+        pages: Vec<&'static str>,
+        asked: std::sync::Mutex<Vec<Option<Vec<usize>>>>,
+    }
+
+    impl Extractor for FixedReader {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+
+        fn read_pages(
+            &self,
+            _pdf: &[u8],
+            _password: Option<&str>,
+            only: Option<&[usize]>,
+        ) -> Result<Vec<String>, ReadError> {
+            if let Ok(mut asked) = self.asked.lock() {
+                asked.push(only.map(<[usize]>::to_vec));
+            }
+            Ok(self
+                .pages
+                .iter()
+                .enumerate()
+                .map(|(i, page)| match only {
+                    Some(only) if !only.contains(&i) => String::new(),
+                    _ => page.to_string(),
+                })
+                .collect())
+        }
+    }
+
+    fn fixed(name: &'static str, pages: Vec<&'static str>) -> Arc<FixedReader> {
+        Arc::new(FixedReader {
+            name,
+            pages,
+            asked: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    fn asked(reader: &FixedReader) -> Vec<Option<Vec<usize>>> {
+        reader.asked.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn the_fallback_reader_rereads_only_the_bad_pages() {
+        let first = fixed(
+            "first",
+            vec![
+                "Cash used in investing activities",
+                "C a sh in vestin g a ctivities in crea sed",
+                "Net sales by category",
+            ],
+        );
+        let second = fixed(
+            "second",
+            vec![
+                "other one",
+                "Cash used in investing activities increased",
+                "other three",
+            ],
+        );
+        let readers: Vec<Arc<dyn Extractor>> = vec![first.clone(), second.clone()];
+        let pdf = Arc::new(b"%PDF-1.7".to_vec());
+        let Ok(extraction) = extract_with(&readers, pdf, None, ExtractLimits::default()).await
+        else {
+            panic!("both readers succeed, so extraction must");
+        };
+        assert_eq!(asked(&first), vec![None]);
+        assert_eq!(asked(&second), vec![Some(vec![1])]);
+        assert_eq!(
+            extraction.pages,
+            vec![
+                "Cash used in investing activities",
+                "Cash used in investing activities increased",
+                "Net sales by category"
+            ]
+        );
+        assert_eq!(extraction.extractor, "first+second");
+    }
+
+    #[tokio::test]
+    async fn a_fallback_reader_with_another_page_count_reads_the_whole_file() {
+        let first = fixed("first", vec!["", "Net sales by category"]);
+        let second = fixed(
+            "second",
+            vec![
+                "Cover page",
+                "Net sales by category",
+                "Notes to the statements",
+            ],
+        );
+        let readers: Vec<Arc<dyn Extractor>> = vec![first, second.clone()];
+        let pdf = Arc::new(b"%PDF-1.7".to_vec());
+        let Ok(extraction) = extract_with(&readers, pdf, None, ExtractLimits::default()).await
+        else {
+            panic!("both readers succeed, so extraction must");
+        };
+        assert_eq!(asked(&second), vec![Some(vec![0]), None]);
+        assert_eq!(extraction.pages.len(), 3);
     }
 
     #[test]

@@ -20,6 +20,9 @@ use crate::llm::{GenerationParams, LanguageModel, Message, Role};
 pub struct ExtractionRun {
     pub files: usize,
     pub rate: Rate,
+    /// Seconds each reader spent over all files (the fallback reads only the pages the first
+    /// one got wrong).
+    pub reader_seconds: std::collections::BTreeMap<&'static str, f64>,
     /// Chunk texts, in file and page order (what the embedder would be given).
     #[serde(skip)]
     pub chunk_texts: Vec<String>,
@@ -31,6 +34,7 @@ pub async fn extraction(files: &[PathBuf]) -> ExtractionRun {
     let started = Instant::now();
     let mut pages = 0u64;
     let mut chunk_texts = Vec::new();
+    let mut reader_seconds = std::collections::BTreeMap::new();
     for file in files {
         let Ok(bytes) = std::fs::read(file) else {
             continue;
@@ -39,6 +43,9 @@ pub async fn extraction(files: &[PathBuf]) -> ExtractionRun {
             extract_pdf(std::sync::Arc::new(bytes), None, ExtractLimits::default()).await
         {
             pages += extraction.pages.len() as u64;
+            for (reader, seconds) in &extraction.reader_seconds {
+                *reader_seconds.entry(*reader).or_insert(0.0) += seconds;
+            }
             for (i, text) in extraction.pages.iter().enumerate() {
                 chunk_texts.extend(
                     chunk_page(text, i as u32 + 1, ChunkSizes::default())
@@ -51,6 +58,7 @@ pub async fn extraction(files: &[PathBuf]) -> ExtractionRun {
     ExtractionRun {
         files: files.len(),
         rate: Rate::new(pages, started.elapsed().as_secs_f64()),
+        reader_seconds,
         chunk_texts,
     }
 }

@@ -354,9 +354,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 std::fs::write(&out, serde_json::to_vec(&run.chunk_texts)?)
                     .with_context(|| format!("writing {}", out.display()))?;
             }
+            let readers: Vec<String> = run
+                .reader_seconds
+                .iter()
+                .map(|(reader, seconds)| format!("{reader} {seconds:.2}s"))
+                .collect();
             let table = format!(
-                "{} files, {} pages in {:.2}s: {:.1} pages/s\n",
-                run.files, run.rate.items, run.rate.seconds, run.rate.per_second
+                "{} files, {} pages in {:.2}s: {:.1} pages/s ({})\n",
+                run.files,
+                run.rate.items,
+                run.rate.seconds,
+                run.rate.per_second,
+                readers.join(", ")
             );
             print_report(&run, json, table)?;
             Ok(ExitCode::SUCCESS)

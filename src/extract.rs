@@ -254,6 +254,10 @@ pub async fn extract_with(
     let mut reader_seconds = Vec::new();
     for reader in readers {
         let name = reader.name();
+        if errors.iter().any(|(failed, _)| *failed == name) {
+            // It already failed on this file (or hung): a second pass would fail the same way.
+            continue;
+        }
         // A later reader only rereads the pages the earlier ones got wrong: most of a file with
         // one garbled page is fine, and reading it all again doubled the extraction time.
         let retry = best
@@ -764,6 +768,50 @@ mod tests {
         };
         assert_eq!(asked(&second), vec![Some(vec![0]), None]);
         assert_eq!(extraction.pages.len(), 3);
+    }
+
+    /// A reader that fails on every file, counting its attempts.
+    struct FailingReader {
+        attempts: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Extractor for FailingReader {
+        fn name(&self) -> &'static str {
+            "failing"
+        }
+
+        fn read_pages(
+            &self,
+            _pdf: &[u8],
+            _password: Option<&str>,
+            _only: Option<&[usize]>,
+        ) -> Result<Vec<String>, ReadError> {
+            self.attempts
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Err(ReadError::Failed("bad xref".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_failed_on_a_file_is_not_run_on_it_again() {
+        let failing = Arc::new(FailingReader {
+            attempts: std::sync::atomic::AtomicUsize::new(0),
+        });
+        let readers: Vec<Arc<dyn Extractor>> = vec![
+            failing.clone(),
+            fixed("second", vec!["", ""]),
+            failing.clone(),
+        ];
+        let pdf = Arc::new(b"%PDF-1.7".to_vec());
+        let Ok(extraction) = extract_with(&readers, pdf, None, ExtractLimits::default()).await
+        else {
+            panic!("the second reader reads the file");
+        };
+        assert_eq!(
+            failing.attempts.load(std::sync::atomic::Ordering::SeqCst),
+            1
+        );
+        assert_eq!(extraction.warnings, vec!["failing failed: bad xref"]);
     }
 
     #[test]

@@ -202,6 +202,9 @@ class Bench:
     def quality(self):
         self.step("retrieval quality")
         library = self.work / "library"
+        # A library left by an earlier run would keep that run's text and vectors ("unchanged"
+        # files are not read again), so its figures would not be this build's.
+        shutil.rmtree(library, ignore_errors=True)
         qa = self.args.qa
         self.report["retrieval"] = run_json(self.folio + ["--library", library, "bench", "retrieval",
                                                           self.args.pdfs, "--qa", qa, "--json"])

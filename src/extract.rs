@@ -667,10 +667,11 @@ mod tests {
         );
     }
 
-    /// A reader that hands out fixed pages and remembers which pages it was asked for.
+    /// A reader that hands out fixed pages (or fails, without pages) and remembers which pages
+    /// it was asked for.
     struct FixedReader {
         name: &'static str,
-        pages: Vec<&'static str>,
+        pages: Option<Vec<&'static str>>,
         asked: std::sync::Mutex<Vec<Option<Vec<usize>>>>,
     }
 
@@ -688,8 +689,10 @@ mod tests {
             if let Ok(mut asked) = self.asked.lock() {
                 asked.push(only.map(<[usize]>::to_vec));
             }
-            Ok(self
-                .pages
+            let Some(pages) = &self.pages else {
+                return Err(ReadError::Failed("bad xref".into()));
+            };
+            Ok(pages
                 .iter()
                 .enumerate()
                 .map(|(i, page)| match only {
@@ -701,6 +704,10 @@ mod tests {
     }
 
     fn fixed(name: &'static str, pages: Vec<&'static str>) -> Arc<FixedReader> {
+        reader(name, Some(pages))
+    }
+
+    fn reader(name: &'static str, pages: Option<Vec<&'static str>>) -> Arc<FixedReader> {
         Arc::new(FixedReader {
             name,
             pages,
@@ -770,33 +777,9 @@ mod tests {
         assert_eq!(extraction.pages.len(), 3);
     }
 
-    /// A reader that fails on every file, counting its attempts.
-    struct FailingReader {
-        attempts: std::sync::atomic::AtomicUsize,
-    }
-
-    impl Extractor for FailingReader {
-        fn name(&self) -> &'static str {
-            "failing"
-        }
-
-        fn read_pages(
-            &self,
-            _pdf: &[u8],
-            _password: Option<&str>,
-            _only: Option<&[usize]>,
-        ) -> Result<Vec<String>, ReadError> {
-            self.attempts
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Err(ReadError::Failed("bad xref".into()))
-        }
-    }
-
     #[tokio::test]
     async fn a_reader_that_failed_on_a_file_is_not_run_on_it_again() {
-        let failing = Arc::new(FailingReader {
-            attempts: std::sync::atomic::AtomicUsize::new(0),
-        });
+        let failing = reader("failing", None);
         let readers: Vec<Arc<dyn Extractor>> = vec![
             failing.clone(),
             fixed("second", vec!["", ""]),
@@ -807,10 +790,7 @@ mod tests {
         else {
             panic!("the second reader reads the file");
         };
-        assert_eq!(
-            failing.attempts.load(std::sync::atomic::Ordering::SeqCst),
-            1
-        );
+        assert_eq!(asked(&failing).len(), 1);
         assert_eq!(extraction.warnings, vec!["failing failed: bad xref"]);
     }
 

@@ -49,9 +49,10 @@ pub trait Extractor: Send + Sync + 'static {
 /// first failing page and drops the rest of the file).
 pub struct PdfExtract {
     /// Stop once this many pages with text have all come out garbled, leaving the rest of the
-    /// file to the next reader: pdf-extract breaks the words of some files apart on every page
-    /// ("C a sh in vestin g"), and reading such a file to the end only to read it again cost
-    /// half the extraction time of the 10-Q filings.
+    /// file to the next reader: when pdf-extract misreads a file's fonts it breaks words apart
+    /// on every page ("C a sh in vestin g"; the eval set's 10-Q filings did so before the
+    /// vendored width fix), and reading such a file to the end only to read it again doubles
+    /// its extraction time.
     pub give_up_after_garbled: Option<usize>,
 }
 

@@ -199,7 +199,8 @@ pub struct Answer {
     /// `[n]` markers in the text that match no source (the model made them up).
     pub invalid_markers: Vec<usize>,
     /// The model wrote no valid marker; Folio matched each sentence to the source sharing most
-    /// of its words and figures and added the markers itself.
+    /// of its words and figures and added the markers itself; or it only copied a source, and
+    /// the answer is the sentence of that source that answers the question, quoted.
     pub citations_attributed: bool,
     pub cancelled: bool,
     /// Generation was stopped because the model kept repeating itself; `text` keeps one copy.
@@ -412,33 +413,48 @@ pub fn without_planted_instructions(text: &str) -> String {
 
 /// The line that introduces a source in the prompt: `[2] Title (page 7):`.
 fn source_heading(source: &Citation) -> String {
-    format!("[{}] {} (page {}):", source.n, source.title, source.page)
+    format!("[{}] {}", source.n, source_label(source))
 }
 
-/// Whether the reply copies a source instead of answering: it opens with a source's heading
-/// from the prompt (small models sometimes repeat their context), and the copied text holds
-/// fewer than half of the question's words, so it is not about what was asked. (A copied
-/// passage that does hold them is a clumsy but real answer.)
-pub fn copies_a_source_instead_of_answering(
-    question: &str,
-    text: &str,
-    sources: &[Citation],
-) -> bool {
-    let text = text.trim_start();
-    let copies = sources
+/// A source's heading without its number: `Title (page 7):`.
+fn source_label(source: &Citation) -> String {
+    format!("{} (page {}):", source.title, source.page)
+}
+
+/// Fewer words than this before a copied source: the reply is the copy, not an answer.
+const MIN_WORDS_BEFORE_COPY: usize = 4;
+
+/// What the model wrote before it started repeating a source of its prompt, and the source it
+/// repeated. Small models sometimes copy their context ("[2] 2023 Q3 AAPL (page 4): …"), at the
+/// start or after a real sentence. The copy is no answer of the model's, so it is cut, with a
+/// line of bare markers that leads into it. A heading the prompt did not hold is the model's
+/// own text.
+pub fn before_copied_source<'a, 's>(
+    text: &'a str,
+    sources: &'s [Citation],
+) -> (&'a str, Option<&'s Citation>) {
+    let Some((at, copied)) = sources
         .iter()
-        .any(|source| text.starts_with(&source_heading(source)));
-    if !copies {
-        return false;
-    }
-    // A model that copies its context may copy the question too: that is no coverage.
-    let text = text.replace(question.trim(), "");
-    let terms = query_terms(question);
-    let covered = terms
-        .iter()
-        .filter(|term| !highlight(&text, std::slice::from_ref(term)).is_empty())
-        .count();
-    covered * 2 < terms.len()
+        .filter_map(|source| Some((text.find(&source_label(source))?, source)))
+        .min_by_key(|&(at, _)| at)
+    else {
+        return (text, None);
+    };
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let cut = if strip_markers(&text[line_start..at]).trim().is_empty() {
+        line_start
+    } else {
+        at
+    };
+    (text[..cut].trim_end(), Some(copied))
+}
+
+/// Words of a reply outside its citation markers.
+fn answer_words(text: &str) -> usize {
+    strip_markers(text)
+        .split_whitespace()
+        .filter(|word| word.chars().any(char::is_alphanumeric))
+        .count()
 }
 
 fn user_prompt(question: &str, sources: &[Citation]) -> String {
@@ -652,7 +668,10 @@ pub async fn answer_from(
             })
         })
         .await?;
-    answer.text = generation.text.trim().to_string();
+    let reply = generation.text.trim();
+    let (before_copy, copied) = before_copied_source(reply, &answer.sources);
+    let copied = copied.cloned();
+    answer.text = before_copy.to_string();
     answer.cancelled = generation.cancelled;
     answer.stopped_repeating = generation.stopped_repeating;
     answer.prompt_tokens = generation.prompt_tokens;
@@ -683,10 +702,22 @@ pub async fn answer_from(
     } else {
         unsupported_figures(question, &answer.text, &answer.sources)
     };
-    let withhold_because = if !answer.cancelled
-        && copies_a_source_instead_of_answering(question, &answer.text, &answer.sources)
-    {
+    let words = answer_words(&answer.text);
+    let only_copied = copied.filter(|_| !answer.cancelled && words < MIN_WORDS_BEFORE_COPY);
+    // A copied source that holds the answer in one sentence still answers: that sentence is
+    // given, quoted as written, with its marker added by Folio.
+    let extracted = only_copied.as_ref().and_then(|source| {
+        answering_sentence(question, &source.snippet).map(|sentence| (sentence, source.clone()))
+    });
+    let withhold_because = if let Some((sentence, source)) = extracted {
+        answer.text = format!("{sentence} [{}]", source.n);
+        answer.citations = vec![source];
+        answer.citations_attributed = true;
+        None
+    } else if only_copied.is_some() {
         Some("the model repeated a source instead of answering, so its reply was withheld".into())
+    } else if !answer.cancelled && words == 0 {
+        Some("the model's reply held no words, only citation markers, so it was withheld".into())
     } else {
         unsupported.map(|figures| {
             format!(
@@ -698,7 +729,8 @@ pub async fn answer_from(
     if let Some(reason) = withhold_because {
         answer.abstained = true;
         answer.abstain_reason = Some(reason);
-        answer.withheld = Some(std::mem::replace(&mut answer.text, NOT_FOUND.to_string()));
+        answer.text = NOT_FOUND.to_string();
+        answer.withheld = Some(reply.to_string());
         answer.citations.clear();
         answer.closest = answer.sources.iter().take(3).cloned().collect();
     } else if says_not_found(&answer.text) && answer.citations.is_empty() {
@@ -710,16 +742,19 @@ pub async fn answer_from(
     Ok(answer)
 }
 
-/// The figures of an answer when not one of them is in its sources (or the question): a small
-/// model that finds no answer sometimes invents one ("1,000 employees"). None when the answer
-/// gives no figure, or any of its figures is supported.
+/// The figures of an answer when not one of them is in its sources: a small model that finds no
+/// answer sometimes invents one ("1,000 employees"). Figures the question gives ("RTX 4090")
+/// are its subject, not the answer's claim, and support nothing. None when the answer gives no
+/// other figure, or any of them is supported.
 fn unsupported_figures(question: &str, text: &str, sources: &[Citation]) -> Option<Vec<String>> {
-    let figures = key_figures(text);
+    let figures: Vec<String> = key_figures(text)
+        .into_iter()
+        .filter(|figure| !supports_figure(question, figure))
+        .collect();
     let supported = |figure: &String| {
-        supports_figure(question, figure)
-            || sources
-                .iter()
-                .any(|s| supports_figure(&s.snippet, figure) || supports_figure(&s.title, figure))
+        sources
+            .iter()
+            .any(|s| supports_figure(&s.snippet, figure) || supports_figure(&s.title, figure))
     };
     (!figures.is_empty() && !figures.iter().any(supported)).then_some(figures)
 }
@@ -752,13 +787,7 @@ pub fn attribute_citations(text: &str, sources: &[Citation]) -> (String, Vec<usi
         .collect();
     let mut out = String::with_capacity(text.len() + 16);
     let mut cited = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        let end = rest
-            .char_indices()
-            .find(|&(i, c)| c == '\n' || ends_sentence(rest, i, c))
-            .map_or(rest.len(), |(i, c)| i + c.len_utf8());
-        let sentence = &rest[..end];
+    for sentence in sentences(text, true) {
         let terms = evidence_terms(sentence);
         let best = lowered
             .iter()
@@ -786,9 +815,46 @@ pub fn attribute_citations(text: &str, sources: &[Citation]) -> (String, Vec<usi
             }
             _ => out.push_str(sentence),
         }
-        rest = &rest[end..];
     }
     (out, cited)
+}
+
+/// `text` cut after each sentence end (and each line end when `at_line_ends`); the pieces keep
+/// their whitespace, so they join back into `text`.
+fn sentences(text: &str, at_line_ends: bool) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest
+            .char_indices()
+            .find(|&(i, c)| (at_line_ends && c == '\n') || ends_sentence(rest, i, c))
+            .map_or(rest.len(), |(i, c)| i + c.len_utf8());
+        out.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// The sentence of `passage` that answers `question` by itself, whitespace collapsed: it holds
+/// at least four in five of the question's content words ("mooring fee … per night … boats
+/// under ten metres"). A sentence that shares only some of them is about the topic, not the
+/// answer (iPhone revenue for a question on iPhone units).
+pub fn answering_sentence(question: &str, passage: &str) -> Option<String> {
+    let terms = query_terms(question);
+    if terms.len() < 2 {
+        return None;
+    }
+    let covered = |sentence: &str| {
+        terms
+            .iter()
+            .filter(|term| !highlight(sentence, std::slice::from_ref(term)).is_empty())
+            .count()
+    };
+    let (best, count) = sentences(passage, false)
+        .into_iter()
+        .map(|sentence| (sentence, covered(sentence)))
+        .max_by_key(|&(_, count)| count)?;
+    (count * 5 >= terms.len() * 4).then(|| best.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// Marks the terms of `question` in `text` (for displays that highlight snippets).
@@ -849,12 +915,20 @@ mod tests {
         assert_eq!(check("Revenue was $18.1 billion [1]."), None);
         assert_eq!(check("Revenue was $18,120 million, not 9,999 [1]."), None);
         assert_eq!(check("Revenue rose strongly [1]."), None);
+        // A figure the question gives does not vouch for one it does not.
+        let check =
+            |text: &str| unsupported_figures("The RTX 4090's price in 2024?", text, &sources);
+        assert_eq!(
+            check("The RTX 4090 sold for $1,000 [1]."),
+            Some(vec!["1,000".to_string()])
+        );
+        assert_eq!(check("The RTX 4090 sold well [1]."), None);
     }
 
     #[test]
-    fn replies_that_only_copy_an_unrelated_source_are_caught() {
+    fn copies_of_a_source_are_cut_from_the_reply() {
         let source = Citation {
-            n: 1,
+            n: 2,
             chunk_id: 1,
             document_id: 1,
             file: "q3.pdf".into(),
@@ -866,21 +940,65 @@ mod tests {
             score: 0.1,
         };
         let sources = [source];
-        let question = "How many retail stores did Apple operate as of July 1, 2023?";
-        let check = |text: &str| copies_a_source_instead_of_answering(question, text, &sources);
-        assert!(check(
-            "[1] 2023 Q3 AAPL (page 10):\niPhone net sales were $39,669 million."
-        ));
-        assert!(!check("Apple operated 500 retail stores [1]."));
-        assert!(check(&format!(
-            "[1] 2023 Q3 AAPL (page 10):\nNet sales as of July 1, 2023.\n\nQuestion: {question}"
-        )));
+        let cut = |text: &'static str| {
+            let (before, copied) = before_copied_source(text, &sources);
+            (before, copied.map(|source| source.n))
+        };
+        assert_eq!(
+            cut("[2] 2023 Q3 AAPL (page 10):\niPhone net sales were $39,669 million."),
+            ("", Some(2))
+        );
+        // The marker may be missing or wrong; the copy is still recognised.
+        assert_eq!(
+            cut("[1] [2] 2023 Q3 AAPL (page 10): iPhone net sales"),
+            ("", Some(2))
+        );
+        assert_eq!(
+            cut("[1] Apple Inc. [3] 2023 Q3 AAPL (page 10): iPhone"),
+            ("[1] Apple Inc. [3]", Some(2))
+        );
+        // A real sentence before the copy stays, with its own marker.
+        assert_eq!(
+            cut("iPhone sales rose 3% [2].\n\n[2] 2023 Q3 AAPL (page 10):\niPhone net sales"),
+            ("iPhone sales rose 3% [2].", Some(2))
+        );
         // A heading the prompt did not contain is the model's own text.
-        assert!(!check("[1] 2023 Q3 AAPL (page 11): iPhone net sales"));
-        // A copied passage that speaks to the question is a clumsy but real answer.
-        assert!(!check(
-            "[1] 2023 Q3 AAPL (page 10):\nApple operated 520 retail stores as of July 1, 2023."
-        ));
+        assert_eq!(
+            cut("[1] 2023 Q3 AAPL (page 11): iPhone net sales"),
+            ("[1] 2023 Q3 AAPL (page 11): iPhone net sales", None)
+        );
+        assert_eq!(
+            cut("Apple operated 500 retail stores [2]."),
+            ("Apple operated 500 retail stores [2].", None)
+        );
+        assert_eq!(answer_words("[1] Apple Inc. [3]"), 2);
+        assert_eq!(answer_words("[1] [1] ["), 0);
+    }
+
+    #[test]
+    fn the_sentence_that_answers_is_found_in_a_passage() {
+        let passage = "Harbour rules. Boats moor at the east quay.\n\nThe harbour master \
+                       charges a mooring fee of 18 euros per night for boats under ten\nmetres.";
+        assert_eq!(
+            answering_sentence(
+                "What is the mooring fee per night for boats under ten metres?",
+                passage
+            )
+            .as_deref(),
+            Some(
+                "The harbour master charges a mooring fee of 18 euros per night for boats under \
+                 ten metres."
+            )
+        );
+        // On the topic, but without the answer: "units" and "sell" are nowhere.
+        let table = "Net sales for the three months ended June 25, 2022: iPhone $ 40,665.";
+        assert_eq!(
+            answering_sentence(
+                "How many iPhone units did Apple sell in the quarter ended June 25, 2022?",
+                table
+            ),
+            None
+        );
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct QuestionResult {
     pub id: String,
     pub answerable: bool,
     pub abstained: bool,
+    /// Why Folio abstained (retrieval found nothing close, the model said so, or its reply was
+    /// withheld).
+    pub abstain_reason: Option<String>,
     /// A cited page is gold (or holds a key figure of the expected answer); None without gold.
     pub cites_gold: Option<bool>,
     pub cited: Vec<(String, i64)>,
@@ -43,6 +46,7 @@ pub struct QuestionResult {
     pub sources: Vec<(String, i64)>,
     pub time_to_first_token_ms: f64,
     pub prompt_tokens: usize,
+    /// The model's reply, also when Folio withheld it.
     pub answer: String,
 }
 
@@ -212,13 +216,14 @@ async fn bench_model(
             id: record.id.clone(),
             answerable: record.answerable,
             abstained: answer.abstained,
+            abstain_reason: answer.abstain_reason,
             cites_gold: gold,
             cited: pages(&answer.citations),
             gold_in_sources,
             sources: pages(&answer.sources),
             time_to_first_token_ms: answer.timings.time_to_first_token_ms,
             prompt_tokens: answer.prompt_tokens,
-            answer: answer.text,
+            answer: answer.withheld.unwrap_or(answer.text),
         });
     }
     on_progress(&info.name, records.len(), records.len());

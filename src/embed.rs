@@ -1,13 +1,13 @@
-//! Sentence embeddings on the CPU: all-MiniLM-L6-v2 through candle-transformers' BERT,
-//! mean-pooled over real tokens and L2-normalised (as sentence-transformers does).
+//! Sentence embeddings on the CPU: all-MiniLM-L6-v2 through Folio's BERT encoder on candle
+//! (`bert`), mean-pooled over real tokens and L2-normalised (as sentence-transformers does).
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use candle_core::Device;
+use candle_transformers::models::bert::Config;
+use tokenizers::{Tokenizer, TruncationParams};
 
+use crate::bert::{l2_normalized, BertEncoder};
 use crate::error::{Error, Result};
 
 /// Turns texts into unit-length vectors; similar meaning gives a high dot product.
@@ -24,7 +24,7 @@ pub const MINILM_DIR: &str = "all-MiniLM-L6-v2";
 const MAX_TOKENS: usize = 256;
 
 pub struct MiniLmEmbedder {
-    model: BertModel,
+    model: BertEncoder,
     batch_size: usize,
     /// One single-threaded pool per core. candle parallelises only its matrix products, so
     /// running one batch per core keeps both cores busy through the element-wise work (GELU,
@@ -32,7 +32,6 @@ pub struct MiniLmEmbedder {
     workers: Vec<rayon::ThreadPool>,
     tokenizer: Tokenizer,
     dimension: usize,
-    device: Device,
 }
 
 impl MiniLmEmbedder {
@@ -56,10 +55,8 @@ impl MiniLmEmbedder {
             .map_err(|e| Error::Embedding(format!("{}: {e}", config_path.display())))?;
         let mut tokenizer = Tokenizer::from_file(file("tokenizer.json")?)
             .map_err(|e| Error::Embedding(format!("tokenizer.json: {e}")))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..Default::default()
-        }));
+        // The encoder packs texts without padding.
+        tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length: MAX_TOKENS,
@@ -69,12 +66,9 @@ impl MiniLmEmbedder {
         let weights_path = file("model.safetensors")?;
         let weights = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
         let device = Device::Cpu;
-        let tensors = candle_core::safetensors::load_buffer(&weights, &device)?
-            .into_iter()
-            .map(|(name, tensor)| Ok((name.clone(), with_transposed_storage(&name, tensor)?)))
-            .collect::<Result<std::collections::HashMap<_, _>>>()?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let model = BertModel::load(vb, &config)?;
+        let tensors = candle_core::safetensors::load_buffer(&weights, &device)?;
+        let model = BertEncoder::new(tensors, &config)?;
+        let dimension = model.hidden_size();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let workers = (0..cores)
             .map(|_| rayon::ThreadPoolBuilder::new().num_threads(1).build())
@@ -85,8 +79,7 @@ impl MiniLmEmbedder {
             batch_size: BATCH_SIZE,
             workers,
             tokenizer,
-            dimension: config.hidden_size,
-            device,
+            dimension,
         })
     }
 
@@ -101,44 +94,14 @@ impl MiniLmEmbedder {
             .tokenizer
             .encode_batch(texts.to_vec(), true)
             .map_err(|e| Error::Embedding(format!("tokenizing: {e}")))?;
-        let rows = encodings.len();
-        let width = encodings.first().map_or(0, |e| e.get_ids().len());
-        let mut ids = Vec::with_capacity(rows * width);
-        let mut mask = Vec::with_capacity(rows * width);
-        for encoding in &encodings {
-            ids.extend_from_slice(encoding.get_ids());
-            mask.extend_from_slice(encoding.get_attention_mask());
-        }
-        let ids = Tensor::from_vec(ids, (rows, width), &self.device)?;
-        let mask = Tensor::from_vec(mask, (rows, width), &self.device)?;
-        let token_types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &token_types, Some(&mask))?; // (rows, width, dim)
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (rows, width, 1)
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?; // (rows, dim)
-        let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?; // (rows, 1)
-        let mean = summed.broadcast_div(&counts)?;
-        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-        let normalized = mean.broadcast_div(&norms)?;
-        Ok(normalized.to_vec2::<f32>()?)
+        let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+        let pooled = self.model.mean_pooled(&ids)?;
+        Ok(l2_normalized(&pooled)?.to_vec2::<f32>()?)
     }
 }
 
-/// A linear layer's weight (`[out, in]`) with the same values and shape but stored
-/// column-major. candle's `Linear` multiplies by the weight's transpose, which then is a plain
-/// row-major matrix that the GEMM kernel reads in place; a row-major weight had to be repacked
-/// on every call (measured: the packing took more time than the arithmetic for a question).
-fn with_transposed_storage(name: &str, tensor: Tensor) -> Result<Tensor> {
-    let is_linear_weight =
-        name.ends_with(".weight") && tensor.rank() == 2 && !name.contains("embeddings");
-    if is_linear_weight {
-        Ok(tensor.t()?.contiguous()?.t()?)
-    } else {
-        Ok(tensor)
-    }
-}
-
-/// Texts per forward pass: large enough to keep the matrix kernels busy, small enough that
-/// the attention buffers (batch × 12 heads × 256² floats) stay small (measured: 8 beats 32).
+/// Texts per forward pass: 8 passages are ~2,000 packed tokens, rows enough to keep the matrix
+/// kernels busy (measured on 64 passages, one thread: 4, 8, 16 and 32 within noise).
 pub const BATCH_SIZE: usize = 8;
 
 /// Vectors with the positions of their texts in the caller's slice.

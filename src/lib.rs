@@ -6,6 +6,7 @@
 
 pub mod answer;
 pub mod bench;
+pub mod bert;
 pub mod catalog;
 pub mod chunk;
 pub mod conversation;

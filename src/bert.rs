@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use candle_core::{DType, Device, IndexOp, Tensor, D};
+use candle_core::{CpuStorage, DType, Device, IndexOp, InplaceOp1, Layout, Tensor, D};
 use candle_transformers::models::bert::{Config, HiddenAct};
 
 use crate::error::{Error, Result};
@@ -207,11 +207,65 @@ impl BertEncoder {
         let attended = layer
             .attention_norm
             .forward(&layer.attention_out.forward(&context)?.add(x)?)?;
-        let up = layer.up.forward(&attended)?.gelu_erf()?;
+        let up = layer.up.forward(&attended)?;
+        up.inplace_op1(&GeluErfInPlace)?;
         layer
             .output_norm
             .forward(&layer.down.forward(&up)?.add(&attended)?)
     }
+}
+
+/// GELU with the exact erf, in place. candle's `gelu_erf` calls libm's scalar `erff` per
+/// element (a tenth of the embedding time in a profile); this rational approximation has no
+/// branch and no `exp`.
+struct GeluErfInPlace;
+
+impl InplaceOp1 for GeluErfInPlace {
+    fn name(&self) -> &'static str {
+        "gelu-erf-in-place"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
+        else {
+            candle_core::bail!("gelu-erf-in-place needs a contiguous f32 tensor")
+        };
+        for x in &mut data[start..end] {
+            *x = 0.5 * *x * (1.0 + erf(*x * std::f32::consts::FRAC_1_SQRT_2));
+        }
+        Ok(())
+    }
+}
+
+/// erf to within 1e-7: the single-precision rational approximation Eigen and XLA use (odd
+/// numerator of degree 13 over even denominator of degree 8, input clamped to ±4 where erf is
+/// ±1 in f32).
+fn erf(x: f32) -> f32 {
+    const ALPHA: [f32; 7] = [
+        -1.609_603_3e-2,
+        -2.954_599_8e-3,
+        -7.349_906_3e-4,
+        -5.692_506_4e-5,
+        -2.101_024e-6,
+        2.770_681_4e-8,
+        -2.726_142_3e-10,
+    ];
+    const BETA: [f32; 5] = [
+        -1.426_473_9e-2,
+        -7.373_329e-3,
+        -1.682_827e-3,
+        -2.133_740_6e-4,
+        -1.456_607_2e-5,
+    ];
+    // Horner's rule written out: Folio builds at opt-level 1 in development, where an iterator
+    // fold over the coefficients stays a chain of calls.
+    let [a1, a3, a5, a7, a9, a11, a13] = ALPHA;
+    let [b0, b2, b4, b6, b8] = BETA;
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let p = x * ((((((a13 * x2 + a11) * x2 + a9) * x2 + a7) * x2 + a5) * x2 + a3) * x2 + a1);
+    let q = (((b8 * x2 + b6) * x2 + b4) * x2 + b2) * x2 + b0;
+    p / q
 }
 
 fn take(tensors: &mut HashMap<String, Tensor>, name: &str) -> Result<Tensor> {
@@ -242,4 +296,32 @@ pub fn l2_normalized(x: &Tensor) -> Result<Tensor> {
         .sqrt()?
         .clamp(1e-12, f64::MAX)?;
     Ok(x.broadcast_div(&norms)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::erf;
+
+    #[test]
+    fn erf_matches_reference_values() {
+        // erf to 16 digits (Python's math.erf).
+        let reference = [
+            (0.0, 0.0),
+            (0.1, 0.112_462_916_018_284_9),
+            (-0.3, -0.328_626_759_459_127_4),
+            (0.5, 0.520_499_877_813_046_5),
+            (1.0, 0.842_700_792_949_714_9),
+            (2.0, 0.995_322_265_018_952_7),
+            (-2.7, -0.999_865_667_260_059_4),
+            (3.5, 0.999_999_256_901_627_7),
+            (9.0, 1.0),
+        ];
+        for (x, expected) in reference {
+            let got = f64::from(erf(x as f32));
+            assert!(
+                (got - expected).abs() < 2e-7,
+                "erf({x}) = {got}, not {expected}"
+            );
+        }
+    }
 }

@@ -191,6 +191,9 @@ enum BenchCommand {
         /// Characters kept of each passage, around its best-matching part
         #[arg(long, default_value_t = folio::answer::AnswerOptions::default().source_chars)]
         source_chars: usize,
+        /// Token budget for the passages in the prompt (the first passage always goes in)
+        #[arg(long, default_value_t = folio::answer::AnswerOptions::default().source_token_budget)]
+        source_tokens: usize,
         #[arg(long)]
         json: bool,
     },
@@ -428,6 +431,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             limit,
             sources,
             source_chars,
+            source_tokens,
             json,
         }) => {
             if let Some(pdfs) = pdfs {
@@ -446,6 +450,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 answer: folio::answer::AnswerOptions {
                     max_sources: sources.max(1),
                     source_chars: source_chars.max(100),
+                    source_token_budget: source_tokens,
                     ..folio::answer::AnswerOptions::default()
                 },
             };

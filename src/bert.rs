@@ -243,7 +243,7 @@ impl InplaceOp1 for GeluErfInPlace {
 fn erf(x: f32) -> f32 {
     const ALPHA: [f32; 7] = [
         -1.609_603_3e-2,
-        -2.954_599_8e-3,
+        -2.954_6e-3,
         -7.349_906_3e-4,
         -5.692_506_4e-5,
         -2.101_024e-6,

@@ -106,10 +106,7 @@ pub struct AnswerOptions {
     pub max_sources: usize,
     /// Token budget for the sources in the prompt.
     pub source_token_budget: usize,
-    /// Characters of each passage kept around its best-matching part. 400 lets three passages
-    /// into the 400-token budget (tables cost ~1 token per 3 characters: Qwen splits figures
-    /// into digits); at 600 most prompts held two (dev set: gold page in the prompt 35 → 40 of
-    /// 51, answers citing gold 24 → 30).
+    /// Characters of each passage kept around its best-matching part.
     pub source_chars: usize,
     /// Documents to answer from; empty means the whole library.
     pub scope: Vec<i64>,
@@ -124,7 +121,7 @@ impl Default for AnswerOptions {
         AnswerOptions {
             max_sources: 3,
             source_token_budget: 400,
-            source_chars: 400,
+            source_chars: 600,
             scope: Vec::new(),
             mode: SearchMode::Hybrid,
             generation: GenerationParams::default(),

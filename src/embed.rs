@@ -117,7 +117,8 @@ impl Embedder for MiniLmEmbedder {
     }
 
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        // Batch texts of similar length together to cut padding, then restore the order.
+        // Texts of similar length go together (the encoder packs without padding, so this only
+        // evens out the batches' cost across workers), then the order is restored.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
         let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();

@@ -3,43 +3,29 @@
 //! multiply only real tokens, and attention runs per text over its own tokens, needing no mask.
 //! The same weights and operations as candle-transformers' `BertModel`, with fewer passes over
 //! memory: one matrix product for query, key and value, the attention scale folded into the
-//! query weights, and a fused softmax.
+//! query weights, a fused softmax, and each product's bias, GELU, residual and layer norm done
+//! in one in-place pass over its output (`folio-kernels`).
 
 use std::collections::HashMap;
 
-use candle_core::{CpuStorage, DType, Device, IndexOp, InplaceOp1, Layout, Tensor, D};
+use candle_core::{CpuStorage, DType, Device, IndexOp, InplaceOp1, InplaceOp2, Layout, Tensor, D};
 use candle_transformers::models::bert::{Config, HiddenAct};
+use folio_kernels::NormParams;
 
 use crate::error::{Error, Result};
 
+/// A layer norm's scale and shift, applied by the fused residual kernel.
 struct LayerNorm {
-    weight: Tensor,
-    bias: Tensor,
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
     eps: f32,
 }
 
-impl LayerNorm {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(candle_nn::ops::layer_norm(
-            &x.contiguous()?,
-            &self.weight,
-            &self.bias,
-            self.eps,
-        )?)
-    }
-}
-
 /// `x · weight + bias` with the weight stored `[in, out]` row-major, the layout the GEMM
-/// kernel reads in place.
+/// kernel reads in place. The bias is added in place by the step that follows the product.
 struct Dense {
     weight: Tensor,
-    bias: Tensor,
-}
-
-impl Dense {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.matmul(&self.weight)?.broadcast_add(&self.bias)?)
-    }
+    bias: Vec<f32>,
 }
 
 struct Layer {
@@ -56,7 +42,7 @@ pub struct BertEncoder {
     word_embeddings: Tensor,
     position_embeddings: Tensor,
     /// Row 0 of the token-type table: every token is of type 0 for sentence embeddings.
-    token_type: Tensor,
+    token_type: Vec<f32>,
     embeddings_norm: LayerNorm,
     layers: Vec<Layer>,
     heads: usize,
@@ -101,22 +87,22 @@ impl BertEncoder {
             let (wv, bv) = dense("attention.self.value")?;
             let qkv = Dense {
                 weight: transposed(Tensor::cat(&[(wq * scale)?, wk, wv], 0)?)?,
-                bias: Tensor::cat(&[(bq * scale)?, bk, bv], 0)?,
+                bias: Tensor::cat(&[(bq * scale)?, bk, bv], 0)?.to_vec1()?,
             };
             let (w, b) = dense("attention.output.dense")?;
             let attention_out = Dense {
                 weight: transposed(w)?,
-                bias: b,
+                bias: b.to_vec1()?,
             };
             let (w, b) = dense("intermediate.dense")?;
             let up = Dense {
                 weight: transposed(w)?,
-                bias: b,
+                bias: b.to_vec1()?,
             };
             let (w, b) = dense("output.dense")?;
             let down = Dense {
                 weight: transposed(w)?,
-                bias: b,
+                bias: b.to_vec1()?,
             };
             layers.push(Layer {
                 qkv,
@@ -130,7 +116,9 @@ impl BertEncoder {
         Ok(BertEncoder {
             word_embeddings: take(tensors, "embeddings.word_embeddings.weight")?,
             position_embeddings: take(tensors, "embeddings.position_embeddings.weight")?,
-            token_type: take(tensors, "embeddings.token_type_embeddings.weight")?.i(0)?,
+            token_type: take(tensors, "embeddings.token_type_embeddings.weight")?
+                .i(0)?
+                .to_vec1()?,
             embeddings_norm,
             layers,
             heads,
@@ -161,12 +149,15 @@ impl BertEncoder {
         let total = ids.len();
         let ids = Tensor::from_vec(ids, total, &self.device)?;
         let positions = Tensor::from_vec(positions, total, &self.device)?;
-        let x = self
-            .word_embeddings
-            .index_select(&ids, 0)?
-            .add(&self.position_embeddings.index_select(&positions, 0)?)?
-            .broadcast_add(&self.token_type)?;
-        let mut x = self.embeddings_norm.forward(&x)?;
+        let mut x = self.word_embeddings.index_select(&ids, 0)?;
+        let embedded = ResidualNorm {
+            bias: &self.token_type,
+            norm: &self.embeddings_norm,
+        };
+        x.inplace_op2(
+            &self.position_embeddings.index_select(&positions, 0)?,
+            &embedded,
+        )?;
         for layer in &self.layers {
             x = self.layer_forward(layer, &x, texts)?;
         }
@@ -180,7 +171,8 @@ impl BertEncoder {
     }
 
     fn layer_forward(&self, layer: &Layer, x: &Tensor, texts: &[&[u32]]) -> Result<Tensor> {
-        let qkv = layer.qkv.forward(x)?; // [tokens, 3 × hidden]
+        let qkv = x.matmul(&layer.qkv.weight)?; // [tokens, 3 × hidden]
+        qkv.inplace_op1(&AddBias(&layer.qkv.bias))?;
         let mut contexts = Vec::with_capacity(texts.len());
         let mut start = 0;
         for text in texts {
@@ -203,69 +195,131 @@ impl BertEncoder {
             );
             start += len;
         }
-        let context = Tensor::cat(&contexts, 0)?;
-        let attended = layer
-            .attention_norm
-            .forward(&layer.attention_out.forward(&context)?.add(x)?)?;
-        let up = layer.up.forward(&attended)?;
-        up.inplace_op1(&GeluErfInPlace)?;
-        layer
-            .output_norm
-            .forward(&layer.down.forward(&up)?.add(&attended)?)
+        let attended = Tensor::cat(&contexts, 0)?.matmul(&layer.attention_out.weight)?;
+        attended.inplace_op2(
+            x,
+            &ResidualNorm {
+                bias: &layer.attention_out.bias,
+                norm: &layer.attention_norm,
+            },
+        )?;
+        let up = attended.matmul(&layer.up.weight)?;
+        up.inplace_op1(&AddBiasGelu(&layer.up.bias))?;
+        let output = up.matmul(&layer.down.weight)?;
+        output.inplace_op2(
+            &attended,
+            &ResidualNorm {
+                bias: &layer.down.bias,
+                norm: &layer.output_norm,
+            },
+        )?;
+        Ok(output)
     }
 }
 
-/// GELU with the exact erf, in place. candle's `gelu_erf` calls libm's scalar `erff` per
-/// element (a tenth of the embedding time in a profile); this rational approximation has no
-/// branch and no `exp`.
-struct GeluErfInPlace;
+/// `x + bias`, in place, on a product's output.
+struct AddBias<'a>(&'a [f32]);
 
-impl InplaceOp1 for GeluErfInPlace {
+impl InplaceOp1 for AddBias<'_> {
     fn name(&self) -> &'static str {
-        "gelu-erf-in-place"
+        "add-bias"
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
-        let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
-        else {
-            candle_core::bail!("gelu-erf-in-place needs a contiguous f32 tensor")
-        };
-        for x in &mut data[start..end] {
-            *x = 0.5 * *x * (1.0 + erf(*x * std::f32::consts::FRAC_1_SQRT_2));
-        }
+        folio_kernels::add_bias(
+            rows_mut(storage, layout, self.0.len(), self.name())?,
+            self.0,
+        );
         Ok(())
     }
 }
 
-/// erf to within 1e-7: the single-precision rational approximation Eigen and XLA use (odd
-/// numerator of degree 13 over even denominator of degree 8, input clamped to ±4 where erf is
-/// ±1 in f32).
-fn erf(x: f32) -> f32 {
-    const ALPHA: [f32; 7] = [
-        -1.609_603_3e-2,
-        -2.954_6e-3,
-        -7.349_906_3e-4,
-        -5.692_506_4e-5,
-        -2.101_024e-6,
-        2.770_681_4e-8,
-        -2.726_142_3e-10,
-    ];
-    const BETA: [f32; 5] = [
-        -1.426_473_9e-2,
-        -7.373_329e-3,
-        -1.682_827e-3,
-        -2.133_740_6e-4,
-        -1.456_607_2e-5,
-    ];
-    // Horner's rule written out: Folio builds at opt-level 1 in development, where an iterator
-    // fold over the coefficients stays a chain of calls.
-    let [a1, a3, a5, a7, a9, a11, a13] = ALPHA;
-    let [b0, b2, b4, b6, b8] = BETA;
-    let x = x.clamp(-4.0, 4.0);
-    let x2 = x * x;
-    let p = x * ((((((a13 * x2 + a11) * x2 + a9) * x2 + a7) * x2 + a5) * x2 + a3) * x2 + a1);
-    let q = (((b8 * x2 + b6) * x2 + b4) * x2 + b2) * x2 + b0;
-    p / q
+/// `gelu(x + bias)`, in place, on the up-projection's output.
+struct AddBiasGelu<'a>(&'a [f32]);
+
+impl InplaceOp1 for AddBiasGelu<'_> {
+    fn name(&self) -> &'static str {
+        "add-bias-gelu"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        folio_kernels::add_bias_gelu(
+            rows_mut(storage, layout, self.0.len(), self.name())?,
+            self.0,
+        );
+        Ok(())
+    }
+}
+
+/// `layer_norm(x + bias + residual)`, in place: the end of each residual block.
+struct ResidualNorm<'a> {
+    bias: &'a [f32],
+    norm: &'a LayerNorm,
+}
+
+impl InplaceOp2 for ResidualNorm<'_> {
+    fn name(&self) -> &'static str {
+        "add-bias-residual-layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &mut CpuStorage,
+        layout: &Layout,
+        residual: &CpuStorage,
+        residual_layout: &Layout,
+    ) -> candle_core::Result<()> {
+        let width = self.bias.len();
+        if self.norm.gamma.len() != width || self.norm.beta.len() != width {
+            candle_core::bail!("{}: layer norm of another width", self.name())
+        }
+        let residual = rows(residual, residual_layout, width, self.name())?;
+        let rows = rows_mut(storage, layout, width, self.name())?;
+        if rows.len() != residual.len() {
+            candle_core::bail!("{}: residual of another shape", self.name())
+        }
+        let params = NormParams {
+            bias: self.bias,
+            gamma: &self.norm.gamma,
+            beta: &self.norm.beta,
+            eps: self.norm.eps,
+        };
+        folio_kernels::add_bias_residual_layer_norm(rows, residual, params);
+        Ok(())
+    }
+}
+
+/// The elements of a contiguous f32 matrix whose rows are `width` long.
+fn rows<'a>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+    width: usize,
+    op: &str,
+) -> candle_core::Result<&'a [f32]> {
+    match (storage, layout.contiguous_offsets()) {
+        (CpuStorage::F32(data), Some((start, end)))
+            if width > 0 && (end - start).is_multiple_of(width) =>
+        {
+            Ok(&data[start..end])
+        }
+        _ => candle_core::bail!("{op} needs a contiguous f32 matrix with rows of {width}"),
+    }
+}
+
+fn rows_mut<'a>(
+    storage: &'a mut CpuStorage,
+    layout: &Layout,
+    width: usize,
+    op: &str,
+) -> candle_core::Result<&'a mut [f32]> {
+    match (storage, layout.contiguous_offsets()) {
+        (CpuStorage::F32(data), Some((start, end)))
+            if width > 0 && (end - start).is_multiple_of(width) =>
+        {
+            Ok(&mut data[start..end])
+        }
+        _ => candle_core::bail!("{op} needs a contiguous f32 matrix with rows of {width}"),
+    }
 }
 
 fn take(tensors: &mut HashMap<String, Tensor>, name: &str) -> Result<Tensor> {
@@ -277,8 +331,8 @@ fn take(tensors: &mut HashMap<String, Tensor>, name: &str) -> Result<Tensor> {
 
 fn layer_norm(tensors: &mut HashMap<String, Tensor>, prefix: &str, eps: f32) -> Result<LayerNorm> {
     Ok(LayerNorm {
-        weight: take(tensors, &format!("{prefix}.LayerNorm.weight"))?,
-        bias: take(tensors, &format!("{prefix}.LayerNorm.bias"))?,
+        gamma: take(tensors, &format!("{prefix}.LayerNorm.weight"))?.to_vec1()?,
+        beta: take(tensors, &format!("{prefix}.LayerNorm.bias"))?.to_vec1()?,
         eps,
     })
 }
@@ -296,32 +350,4 @@ pub fn l2_normalized(x: &Tensor) -> Result<Tensor> {
         .sqrt()?
         .clamp(1e-12, f64::MAX)?;
     Ok(x.broadcast_div(&norms)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::erf;
-
-    #[test]
-    fn erf_matches_reference_values() {
-        // erf to 16 digits (Python's math.erf).
-        let reference = [
-            (0.0, 0.0),
-            (0.1, 0.112_462_916_018_284_9),
-            (-0.3, -0.328_626_759_459_127_4),
-            (0.5, 0.520_499_877_813_046_5),
-            (1.0, 0.842_700_792_949_714_9),
-            (2.0, 0.995_322_265_018_952_7),
-            (-2.7, -0.999_865_667_260_059_4),
-            (3.5, 0.999_999_256_901_627_7),
-            (9.0, 1.0),
-        ];
-        for (x, expected) in reference {
-            let got = f64::from(erf(x as f32));
-            assert!(
-                (got - expected).abs() < 2e-7,
-                "erf({x}) = {got}, not {expected}"
-            );
-        }
-    }
 }

@@ -1,5 +1,6 @@
-//! The element-wise steps of Folio's embedding encoder, fused so each runs as one pass over a
-//! matrix product's output, in place.
+//! The hot loops of Folio's embedding encoder: the element-wise steps after each matrix
+//! product, fused so each runs as one pass over the product's output, in place; and a matrix
+//! product over weights laid out once in panels, for the few rows of a question.
 //!
 //! They live in their own crate so that development builds can compile them fully optimised
 //! (`[profile.dev.package.folio-kernels]`): at Folio's own opt-level 1 these loops are neither
@@ -59,6 +60,112 @@ pub fn add_bias_residual_layer_norm(rows: &mut [f32], residual: &[f32], params: 
     }
 }
 
+/// Columns of a weight panel: two AVX registers of f32.
+const PANEL: usize = 16;
+/// Rows of `x` multiplied at once by a panel (8 accumulator registers).
+const TILE_ROWS: usize = 4;
+/// Rows of `x` kept in cache while every panel passes over them.
+const ROW_BLOCK: usize = 128;
+
+/// A weight matrix `[inner, cols]` stored as panels of 16 columns, each `[inner, 16]`
+/// contiguous (the last one padded with zeros), so a product streams each panel from memory
+/// in order instead of jumping a row's length for every element. General GEMMs copy their
+/// operand into such a layout on every call; a model's weights are laid out once.
+pub struct Panels {
+    data: Vec<f32>,
+    inner: usize,
+    cols: usize,
+}
+
+impl Panels {
+    /// Panels of the row-major `w`; None when `w` is not `inner × cols` long.
+    pub fn new(w: &[f32], inner: usize, cols: usize) -> Option<Panels> {
+        if inner == 0 || cols == 0 || w.len() != inner * cols {
+            return None;
+        }
+        let count = cols.div_ceil(PANEL);
+        let mut data = vec![0.0; count * inner * PANEL];
+        for (p, panel) in data.chunks_exact_mut(inner * PANEL).enumerate() {
+            let c0 = p * PANEL;
+            let width = PANEL.min(cols - c0);
+            for (dst, src) in panel.chunks_exact_mut(PANEL).zip(w.chunks_exact(cols)) {
+                dst[..width].copy_from_slice(&src[c0..c0 + width]);
+            }
+        }
+        Some(Panels { data, inner, cols })
+    }
+
+    pub fn inner(&self) -> usize {
+        self.inner
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// `out = x · w` for row-major `x` `[rows, inner]` and `out` `[rows, cols]` (overwritten).
+    /// Lengths that do not match leave `out` partly unwritten; callers check shapes first.
+    pub fn matmul(&self, x: &[f32], out: &mut [f32]) {
+        let (inner, cols) = (self.inner, self.cols);
+        let x_rows: Vec<&[f32]> = x.chunks_exact(inner).collect();
+        let mut out_rows: Vec<&mut [f32]> = out.chunks_exact_mut(cols).collect();
+        for (block, x_block) in x_rows.chunks(ROW_BLOCK).enumerate() {
+            let first_row = block * ROW_BLOCK;
+            for (p, panel) in self.data.chunks_exact(inner * PANEL).enumerate() {
+                let c0 = p * PANEL;
+                let width = PANEL.min(cols - c0);
+                let mut store = |row: usize, values: &[f32; PANEL]| {
+                    if let Some(out_row) = out_rows.get_mut(first_row + row) {
+                        out_row[c0..c0 + width].copy_from_slice(&values[..width]);
+                    }
+                };
+                let mut groups = x_block.chunks_exact(TILE_ROWS);
+                let mut row = 0;
+                for group in groups.by_ref() {
+                    if let [a, b, c, d] = group {
+                        for (q, values) in tile_4([a, b, c, d], panel).iter().enumerate() {
+                            store(row + q, values);
+                        }
+                    }
+                    row += TILE_ROWS;
+                }
+                for x_row in groups.remainder() {
+                    store(row, &tile_1(x_row, panel));
+                    row += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Four rows of `x` times one panel, accumulated in registers.
+#[inline(always)]
+fn tile_4(rows: [&[f32]; TILE_ROWS], panel: &[f32]) -> [[f32; PANEL]; TILE_ROWS] {
+    let mut acc = [[0.0f32; PANEL]; TILE_ROWS];
+    let [a, b, c, d] = rows;
+    let steps = panel.chunks_exact(PANEL).zip(a).zip(b).zip(c).zip(d);
+    for ((((wk, &xa), &xb), &xc), &xd) in steps {
+        for (q, xv) in [xa, xb, xc, xd].into_iter().enumerate() {
+            for (slot, wv) in acc[q].iter_mut().zip(wk) {
+                *slot = xv.mul_add(*wv, *slot);
+            }
+        }
+    }
+    acc
+}
+
+/// One row of `x` times one panel.
+#[inline(always)]
+fn tile_1(x_row: &[f32], panel: &[f32]) -> [f32; PANEL] {
+    let mut acc = [0.0f32; PANEL];
+    for (wk, &xv) in panel.chunks_exact(PANEL).zip(x_row) {
+        for (slot, wv) in acc.iter_mut().zip(wk) {
+            *slot = xv.mul_add(*wv, *slot);
+        }
+    }
+    acc
+}
+
 /// Eight partial sums, so the compiler can keep them in one vector register (a single running
 /// sum is a dependency chain it may not reorder).
 fn sum(xs: &[f32]) -> f32 {
@@ -115,6 +222,7 @@ pub fn erf(x: f32) -> f32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly
 mod tests {
     use super::*;
 
@@ -179,6 +287,29 @@ mod tests {
         for (got, want) in x.iter().zip(&expected) {
             assert!((f64::from(*got) - want).abs() < 1e-5, "{got} vs {want}");
         }
+    }
+
+    #[test]
+    fn panel_product_matches_the_textbook_product() {
+        // Row and column counts off the tile and block sizes, so every edge path runs.
+        for (rows, inner, cols) in [(1, 3, 5), (6, 7, 35), (9, 16, 32), (4, 1, 16), (131, 5, 17)] {
+            let x: Vec<f32> = (0..rows * inner).map(|i| (i as f32 * 0.7).sin()).collect();
+            let w: Vec<f32> = (0..inner * cols).map(|i| (i as f32 * 1.3).cos()).collect();
+            let panels = Panels::new(&w, inner, cols).unwrap();
+            let mut out = vec![f32::NAN; rows * cols];
+            panels.matmul(&x, &mut out);
+            for r in 0..rows {
+                for c in 0..cols {
+                    let want: f32 = (0..inner).map(|k| x[r * inner + k] * w[k * cols + c]).sum();
+                    let got = out[r * cols + c];
+                    assert!(
+                        (got - want).abs() < 1e-5,
+                        "{rows}x{inner}x{cols} [{r},{c}]: {got} vs {want}"
+                    );
+                }
+            }
+        }
+        assert!(Panels::new(&[1.0; 6], 2, 4).is_none());
     }
 
     #[test]

@@ -195,7 +195,11 @@ impl BertEncoder {
 
     fn layer_forward(&self, layer: &Layer, x: &Tensor, texts: &[&[u32]]) -> Result<Tensor> {
         let qkv = layer.qkv.product(x)?; // [tokens, 3 × hidden]
-        qkv.inplace_op1(&AddBias(&layer.qkv.bias))?;
+        qkv.inplace_op1(&WithBias {
+            name: "add-bias",
+            kernel: folio_kernels::add_bias,
+            bias: &layer.qkv.bias,
+        })?;
         let mut contexts = Vec::with_capacity(texts.len());
         let mut start = 0;
         for text in texts {
@@ -227,7 +231,11 @@ impl BertEncoder {
             },
         )?;
         let up = layer.up.product(&attended)?;
-        up.inplace_op1(&AddBiasGelu(&layer.up.bias))?;
+        up.inplace_op1(&WithBias {
+            name: "add-bias-gelu",
+            kernel: folio_kernels::add_bias_gelu,
+            bias: &layer.up.bias,
+        })?;
         let output = layer.down.product(&up)?;
         output.inplace_op2(
             &attended,
@@ -261,35 +269,22 @@ impl CustomOp1 for PanelProduct<'_> {
     }
 }
 
-/// `x + bias`, in place, on a product's output.
-struct AddBias<'a>(&'a [f32]);
-
-impl InplaceOp1 for AddBias<'_> {
-    fn name(&self) -> &'static str {
-        "add-bias"
-    }
-
-    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
-        folio_kernels::add_bias(
-            rows_mut(storage, layout, self.0.len(), self.name())?,
-            self.0,
-        );
-        Ok(())
-    }
+/// A per-row kernel with a bias (`x + bias`, `gelu(x + bias)`), in place on a product's output.
+struct WithBias<'a> {
+    name: &'static str,
+    kernel: fn(&mut [f32], &[f32]),
+    bias: &'a [f32],
 }
 
-/// `gelu(x + bias)`, in place, on the up-projection's output.
-struct AddBiasGelu<'a>(&'a [f32]);
-
-impl InplaceOp1 for AddBiasGelu<'_> {
+impl InplaceOp1 for WithBias<'_> {
     fn name(&self) -> &'static str {
-        "add-bias-gelu"
+        self.name
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
-        folio_kernels::add_bias_gelu(
-            rows_mut(storage, layout, self.0.len(), self.name())?,
-            self.0,
+        (self.kernel)(
+            rows_mut(storage, layout, self.bias.len(), self.name)?,
+            self.bias,
         );
         Ok(())
     }
@@ -340,14 +335,11 @@ fn rows<'a>(
     width: usize,
     op: &str,
 ) -> candle_core::Result<&'a [f32]> {
-    match (storage, layout.contiguous_offsets()) {
-        (CpuStorage::F32(data), Some((start, end)))
-            if width > 0 && (end - start).is_multiple_of(width) =>
-        {
-            Ok(&data[start..end])
-        }
-        _ => candle_core::bail!("{op} needs a contiguous f32 matrix with rows of {width}"),
+    match storage {
+        CpuStorage::F32(data) => data.get(row_range(layout, width, op)?),
+        _ => None,
     }
+    .ok_or_else(|| not_rows(op, width))
 }
 
 fn rows_mut<'a>(
@@ -356,14 +348,28 @@ fn rows_mut<'a>(
     width: usize,
     op: &str,
 ) -> candle_core::Result<&'a mut [f32]> {
-    match (storage, layout.contiguous_offsets()) {
-        (CpuStorage::F32(data), Some((start, end)))
-            if width > 0 && (end - start).is_multiple_of(width) =>
-        {
-            Ok(&mut data[start..end])
-        }
-        _ => candle_core::bail!("{op} needs a contiguous f32 matrix with rows of {width}"),
+    match storage {
+        CpuStorage::F32(data) => data.get_mut(row_range(layout, width, op)?),
+        _ => None,
     }
+    .ok_or_else(|| not_rows(op, width))
+}
+
+fn row_range(
+    layout: &Layout,
+    width: usize,
+    op: &str,
+) -> candle_core::Result<std::ops::Range<usize>> {
+    match layout.contiguous_offsets() {
+        Some((start, end)) if width > 0 && (end - start).is_multiple_of(width) => Ok(start..end),
+        _ => Err(not_rows(op, width)),
+    }
+}
+
+fn not_rows(op: &str, width: usize) -> candle_core::Error {
+    candle_core::Error::Msg(format!(
+        "{op} needs a contiguous f32 matrix with rows of {width}"
+    ))
 }
 
 fn take(tensors: &mut HashMap<String, Tensor>, name: &str) -> Result<Tensor> {

@@ -131,7 +131,9 @@ impl Embedder for MiniLmEmbedder {
                 .collect())
         };
         let results: Vec<Result<IndexedVectors>> = if batches.len() < 2 || self.workers.len() < 2 {
-            // A single batch (a query): let the matrix products use every core instead.
+            // A single batch, on the caller's thread: a batch of passages lets candle's GEMM use
+            // every core; a question's few rows take one core (the panel kernel), leaving the
+            // other to the keyword search that runs beside it.
             batches.iter().map(|batch| run(batch)).collect()
         } else {
             std::thread::scope(|scope| {

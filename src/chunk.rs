@@ -12,13 +12,21 @@ pub struct ChunkSizes {
     pub overlap: usize,
 }
 
+impl ChunkSizes {
+    /// Sizes around a target length, with the default's proportions of longest chunk and
+    /// overlap.
+    pub fn with_target(target: usize) -> Self {
+        ChunkSizes {
+            target,
+            max: target * 4 / 3,
+            overlap: target * 8 / 45,
+        }
+    }
+}
+
 impl Default for ChunkSizes {
     fn default() -> Self {
-        ChunkSizes {
-            target: 900,
-            max: 1200,
-            overlap: 160,
-        }
+        ChunkSizes::with_target(900)
     }
 }
 

@@ -134,6 +134,32 @@ fn add_fails_only_when_nothing_could_be_added() {
 
 const TINY: &str = "SmolLM2-135M-Instruct.Q4_1";
 
+#[test]
+fn routed_model_bench_without_a_larger_model_says_what_to_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A models folder with the default model only: routing has nothing to route to.
+    let models = tmp.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let default = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf";
+    std::os::unix::fs::symlink(support::models_dir().join(default), models.join(default)).unwrap();
+    let questions = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/smoke-qa.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .arg("--library")
+        .arg(tmp.path().join("lib"))
+        .arg("--models")
+        .arg(&models)
+        .args(["bench", "models", "--model", "routed", "--questions"])
+        .arg(questions)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("routing needs a larger model installed"),
+        "{stderr}"
+    );
+}
+
 /// `folio chat` with `input` typed at its prompt.
 fn chat(library: &Path, args: &[&str], input: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))

@@ -410,14 +410,13 @@ impl RetrievalReport {
 
 /// Ingests `pdfs` into `library` (unchanged files are skipped, so a kept library is reused) and
 /// measures page recall@k and MRR of each search mode on the answerable questions of `qa`.
-pub async fn retrieval(library: &mut Library, pdfs: &Path, qa: &Path) -> Result<RetrievalReport> {
-    library
-        .add(
-            &[pdfs.to_path_buf()],
-            &crate::ingest::AddOptions::default(),
-            &|_| {},
-        )
-        .await?;
+pub async fn retrieval(
+    library: &mut Library,
+    pdfs: &Path,
+    qa: &Path,
+    add: &crate::ingest::AddOptions,
+) -> Result<RetrievalReport> {
+    library.add(&[pdfs.to_path_buf()], add, &|_| {}).await?;
     let records = read_qa(qa)?;
     let questions: Vec<&QaRecord> = records
         .iter()

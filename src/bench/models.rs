@@ -1,5 +1,6 @@
 //! `folio bench models`: every installed model answers the same questions over the same
-//! library; per model: load time, time to first token, prefill and decode speed, peak memory,
+//! library (and, when asked, Folio's routing between the default and the larger model); per
+//! row: load time, time to first token, prefill and decode speed, peak memory,
 //! answers citing a gold page, and abstentions.
 
 use std::path::{Path, PathBuf};
@@ -10,18 +11,43 @@ use tokio_util::sync::CancellationToken;
 
 use super::{read_qa, QaRecord};
 use crate::answer::{AnswerOptions, Citation};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::figures::{contains_figure, key_figures};
 use crate::library::Library;
 use crate::llm::ModelInfo;
 use crate::session::{Assistant, ModelChoice};
 use crate::system::{peak_rss_bytes, reset_peak_rss};
 
+/// The name that asks `run` for a row answered with routing instead of one model.
+pub const ROUTED: &str = "routed";
+
+/// What answers the questions of one row.
+enum Answerer {
+    Model(ModelInfo),
+    /// Routing between the default model and the larger one (both loaded before timing).
+    Routed {
+        default: ModelInfo,
+        large: ModelInfo,
+    },
+}
+
+impl Answerer {
+    fn name(&self) -> String {
+        match self {
+            Answerer::Model(info) => info.name.clone(),
+            Answerer::Routed { default, large } => {
+                format!("{ROUTED}: {} / {}", default.name, large.name)
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ModelBenchOptions {
     pub models_dir: PathBuf,
     pub questions: PathBuf,
-    /// Model names; empty = every supported installed model.
+    /// Model names; empty = every supported installed model. `ROUTED` names the row where
+    /// Folio routes each question between the default and the larger model, as `folio ask` does.
     pub models: Vec<String>,
     /// Only the first N questions.
     pub limit: Option<usize>,
@@ -32,6 +58,8 @@ pub struct ModelBenchOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct QuestionResult {
     pub id: String,
+    /// The model that answered (with routing, the one the question was routed to).
+    pub model: String,
     pub answerable: bool,
     pub abstained: bool,
     /// Why Folio abstained (retrieval found nothing close, the model said so, or its reply was
@@ -161,25 +189,35 @@ pub(crate) async fn is_evidence(
 
 async fn bench_model(
     library: &Library,
-    info: &ModelInfo,
+    answerer: &Answerer,
     records: &[QaRecord],
     options: &ModelBenchOptions,
     on_progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<ModelRow> {
-    // A fresh session per model: the previous model's memory is released before this one loads.
+    // A fresh session per row: the previous model's memory is released before this one loads.
     let assistant = Assistant::new(options.models_dir.clone());
     reset_peak_rss();
     let started = Instant::now();
+    let (info, choice) = match answerer {
+        Answerer::Model(info) => (
+            info,
+            ModelChoice::Named(info.path.to_string_lossy().into_owned()),
+        ),
+        Answerer::Routed { default, large } => {
+            assistant.model(&large.path).await?;
+            (default, ModelChoice::Auto)
+        }
+    };
     assistant.model(&info.path).await?;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let choice = ModelChoice::Named(info.path.to_string_lossy().into_owned());
+    let name = answerer.name();
     let cancel = CancellationToken::new();
     let mut results = Vec::new();
     let (mut ttft, mut prefill, mut decode) = (vec![], vec![], vec![]);
     // Prompt sizes that mistral.rs reported (not those of replies stopped in a loop).
     let mut prompt_sizes = Vec::new();
     for (i, record) in records.iter().enumerate() {
-        on_progress(&info.name, i, records.len());
+        on_progress(&name, i, records.len());
         let answer = assistant
             .ask(
                 library,
@@ -214,6 +252,7 @@ async fn bench_model(
         };
         results.push(QuestionResult {
             id: record.id.clone(),
+            model: answer.model.clone(),
             answerable: record.answerable,
             abstained: answer.abstained,
             abstain_reason: answer.abstain_reason,
@@ -226,10 +265,10 @@ async fn bench_model(
             answer: answer.withheld.unwrap_or(answer.text),
         });
     }
-    on_progress(&info.name, records.len(), records.len());
+    on_progress(&name, records.len(), records.len());
     let count = |f: &dyn Fn(&QuestionResult) -> bool| results.iter().filter(|r| f(r)).count();
     Ok(ModelRow {
-        model: info.name.clone(),
+        model: name,
         parameters: info.parameters,
         quantization: info.quantization.clone(),
         load_ms,
@@ -262,23 +301,37 @@ pub async fn run(
         records.truncate(limit);
     }
     let store = crate::models::ModelStore::new(options.models_dir.clone());
-    let models: Vec<ModelInfo> = if options.models.is_empty() {
+    let answerers: Vec<Answerer> = if options.models.is_empty() {
         store
             .list()
             .into_iter()
             .filter(|m| m.supported)
-            .map(|m| m.info)
+            .map(|m| Answerer::Model(m.info))
             .collect()
     } else {
         options
             .models
             .iter()
-            .map(|name| store.resolve(Some(name)))
+            .map(|name| {
+                if name != ROUTED {
+                    return Ok(Answerer::Model(store.resolve(Some(name))?));
+                }
+                let large = store.large().ok_or_else(|| {
+                    Error::InvalidInput(
+                        "routing needs a larger model installed (scripts/fetch-models large)"
+                            .into(),
+                    )
+                })?;
+                Ok(Answerer::Routed {
+                    default: store.resolve(None)?,
+                    large,
+                })
+            })
             .collect::<Result<_>>()?
     };
     let mut rows = Vec::new();
-    for info in &models {
-        rows.push(bench_model(library, info, &records, options, on_progress).await?);
+    for answerer in &answerers {
+        rows.push(bench_model(library, answerer, &records, options, on_progress).await?);
     }
     Ok(ModelBenchReport {
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -179,7 +179,8 @@ enum BenchCommand {
         /// Add these PDFs to the library first (unchanged files are skipped)
         #[arg(long)]
         pdfs: Option<PathBuf>,
-        /// Only these models (names from `folio models`), comma-separated [default: all]
+        /// Only these models (names from `folio models`), comma-separated; `routed` adds a row
+        /// where each question is routed between the default and the larger model [default: all]
         #[arg(long, value_delimiter = ',')]
         model: Vec<String>,
         /// Only the first N questions
@@ -245,6 +246,10 @@ enum BenchCommand {
         /// JSONL questions with `evidence: [{doc, page}]`
         #[arg(long)]
         qa: PathBuf,
+        /// Chunk length to aim for, in bytes, when the PDFs are added (to compare chunkings;
+        /// a library keeps the chunks it was built with)
+        #[arg(long, default_value_t = folio::chunk::ChunkSizes::default().target)]
+        chunk_target: usize,
         #[arg(long)]
         json: bool,
     },
@@ -472,9 +477,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             library.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(BenchCommand::Retrieval { pdfs, qa, json }) => {
+        Command::Bench(BenchCommand::Retrieval {
+            pdfs,
+            qa,
+            chunk_target,
+            json,
+        }) => {
             let mut library = open(paths, Access::Write).await?;
-            let report = bench::retrieval(&mut library, &pdfs, &qa).await?;
+            let add = AddOptions {
+                chunk_sizes: folio::chunk::ChunkSizes::with_target(chunk_target.max(100)),
+                ..AddOptions::default()
+            };
+            let report = bench::retrieval(&mut library, &pdfs, &qa, &add).await?;
             print_report(&report, json, report.to_table())?;
             library.close().await;
             Ok(ExitCode::SUCCESS)

@@ -69,6 +69,10 @@ async fn killed_ingest_is_repaired_and_completed() {
     const KILLS: usize = 24;
     const MAX_ROUNDS: usize = 48;
     let (mut kills, mut rounds) = (0, 0);
+    // The kill comes at a random moment up to this long after the start. A run that finished
+    // first shows that runs are shorter than that here: the window shrinks to where that run's
+    // moment fell, so the moments keep landing inside runs however fast the machine ingests.
+    let mut window_ms: u64 = 1600;
     while kills < KILLS && rounds < MAX_ROUNDS {
         let round = rounds;
         rounds += 1;
@@ -80,11 +84,14 @@ async fn killed_ingest_is_repaired_and_completed() {
             &[vec![extra.as_str(), paragraph], vec![paragraph, paragraph]],
         );
         let mut child = folio(&library).arg("add").arg(&docs).spawn().unwrap();
-        let delay = Duration::from_millis(100 + next(&mut seed) % 1500);
+        let delay_ms = 50 + next(&mut seed) % window_ms;
+        let delay = Duration::from_millis(delay_ms);
         std::thread::sleep(delay);
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             kills += 1;
+        } else {
+            window_ms = (delay_ms * 3 / 4).max(100);
         }
         child.wait().unwrap();
         // Whatever the moment, opening for writing repairs and leaves a consistent library.

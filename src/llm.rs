@@ -683,6 +683,132 @@ impl LanguageModel {
 mod tests {
     use super::*;
 
+    /// Deterministic values in [-1, 1) for attention inputs (a linear congruential generator:
+    /// the test needs spread, not quality).
+    fn pseudo_random(count: usize, seed: u64) -> Vec<f32> {
+        let mut state = seed;
+        (0..count)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// The vendored mistral.rs answers a prompt through its matmul path and decodes through its
+    /// flash kernel (FOLIO-PATCH.md §1, §5). Both must give causal grouped-query attention as
+    /// computed in f64, at the magnitudes real models reach: Qwen2.5-1.5B's queries and keys carry
+    /// channels of a few hundred, whose products exceed f16's range (its output was garbage while
+    /// the prompt path multiplied in f16). Shapes of Qwen2.5-0.5B (14 query heads, 2 key-value
+    /// heads, 64 wide) and Qwen2.5-1.5B (12, 2, 128).
+    #[test]
+    fn prompt_and_decoding_attention_match_an_f64_reference_beyond_f16_range(
+    ) -> candle_core::Result<()> {
+        use candle_core::Tensor;
+        use mistralrs::core::layers::{Sdpa, SdpaParams};
+        let len = 37;
+        for (heads, kv_heads, width) in [(14, 2, 64), (12, 2, 128)] {
+            let mut q = pseudo_random(heads * len * width, 1);
+            let mut k = pseudo_random(kv_heads * len * width, 2);
+            let v = pseudo_random(kv_heads * len * width, 3);
+            // One large channel in every query and key, as Qwen2's biases make: 300 × 300 =
+            // 90,000 per product, beyond f16's 65,504; values elsewhere up to ±30.
+            for (row, values) in q.chunks_mut(width).chain(k.chunks_mut(width)).enumerate() {
+                for x in values.iter_mut() {
+                    *x *= 30.0;
+                }
+                values[0] = 300.0 + (row % 5) as f32;
+            }
+            let scale = 1.0 / (width as f32).sqrt();
+            let group = heads / kv_heads;
+            let at = |data: &[f32], head: usize, pos: usize, i: usize| {
+                f64::from(data[(head * len + pos) * width + i])
+            };
+            // expected[head][pos] = softmax over keys 0..=pos, weights times values.
+            let expected: Vec<Vec<Vec<f64>>> = (0..heads)
+                .map(|h| {
+                    (0..len)
+                        .map(|pos| {
+                            let scores: Vec<f64> = (0..=pos)
+                                .map(|key| {
+                                    (0..width)
+                                        .map(|i| at(&q, h, pos, i) * at(&k, h / group, key, i))
+                                        .sum::<f64>()
+                                        * f64::from(scale)
+                                })
+                                .collect();
+                            let top = scores.iter().copied().fold(f64::MIN, f64::max);
+                            let weights: Vec<f64> =
+                                scores.iter().map(|s| (s - top).exp()).collect();
+                            let total: f64 = weights.iter().sum();
+                            (0..width)
+                                .map(|i| {
+                                    weights
+                                        .iter()
+                                        .enumerate()
+                                        .map(|(key, w)| w * at(&v, h / group, key, i))
+                                        .sum::<f64>()
+                                        / total
+                                })
+                                .collect()
+                        })
+                        .collect()
+                })
+                .collect();
+            let params = SdpaParams {
+                n_kv_groups: group,
+                softcap: None,
+                softmax_scale: scale,
+                sliding_window: None,
+                sinks: None,
+            };
+            let cpu = &Device::Cpu;
+            let q_all = Tensor::from_vec(q, (1, heads, len, width), cpu)?;
+            let k_all = Tensor::from_vec(k, (1, kv_heads, len, width), cpu)?;
+            let v_all = Tensor::from_vec(v, (1, kv_heads, len, width), cpu)?;
+            let causal: Vec<f32> = (0..len * len)
+                .map(|n| {
+                    if n % len > n / len {
+                        f32::NEG_INFINITY
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let mask = Tensor::from_vec(causal, (len, len), cpu)?;
+            let prompt = Sdpa.run_attention(&q_all, &k_all, &v_all, Some(&mask), None, &params)?;
+            assert_eq!(prompt.dims(), [1, heads, len, width]);
+            let last = q_all.narrow(2, len - 1, 1)?.contiguous()?;
+            let decoded = Sdpa.run_attention(&last, &k_all, &v_all, None, None, &params)?;
+            assert_eq!(decoded.dims(), [1, heads, 1, width]);
+            let (prompt, decoded) = (
+                prompt.squeeze(0)?.to_vec3::<f32>()?,
+                decoded.squeeze(0)?.to_vec3::<f32>()?,
+            );
+            let close = |got: f32, want: f64| (f64::from(got) - want).abs() < 1e-2;
+            for (h, (want_head, got_head)) in expected.iter().zip(&prompt).enumerate() {
+                for (pos, (want_row, got_row)) in want_head.iter().zip(got_head).enumerate() {
+                    for (i, (&want, &got)) in want_row.iter().zip(got_row).enumerate() {
+                        assert!(
+                            close(got, want),
+                            "prompt path, {heads}/{kv_heads} heads × {width}: head {h} position {pos} channel {i}: {got} instead of {want}"
+                        );
+                    }
+                }
+                let (want_row, got_row) = (&want_head[len - 1], &decoded[h][0]);
+                for (i, (&want, &got)) in want_row.iter().zip(got_row).enumerate() {
+                    assert!(
+                        close(got, want),
+                        "decoding kernel, {heads}/{kv_heads} heads × {width}: head {h} channel {i}: {got} instead of {want}"
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     #[test]
     fn a_stretch_written_three_times_in_a_row_ends_the_reply() {
         let looped = "Revenue rose [1]. Apple Inc. Form 10-Q [3] Apple Inc. Form 10-Q [3] Apple Inc. Form 10-Q [3] ";

@@ -19,6 +19,8 @@ use mistralrs_quant::{
 use serde::{Deserialize, Serialize};
 
 pub use crate::attention::Sdpa;
+// Folio patch: public so that Folio's tests can run the attention paths (FOLIO-PATCH.md §1).
+pub use crate::attention::SdpaParams;
 pub use crate::layers_masker::CausalMasker;
 pub use crate::layers_utils::repeat_kv;
 use crate::{

@@ -2,7 +2,7 @@
 
 use crate::MemoryUsage;
 
-use candle_core::{Device, Result, Tensor};
+use candle_core::{DType, Device, Result, Tensor};
 use mistralrs_quant::MatMul;
 
 use crate::attention::{chunked_attention, SdpaParams};
@@ -32,8 +32,7 @@ pub(crate) fn naive_sdpa(
 
     // Use chunked attention with a closure that captures the necessary parameters
     chunked_attention(q, k, v, mask, |q_chunk, k, v, mask_chunk| {
-        let mut att =
-            MatMul.matmul_affine_mul(q_chunk, &k.t()?, sdpa_params.softmax_scale.into())?;
+        let mut att = (attention_matmul(q_chunk, &k.t()?)? * f64::from(sdpa_params.softmax_scale))?;
 
         if let Some(softcap) = sdpa_params.softcap {
             att = (att / softcap as f64)?;
@@ -46,6 +45,19 @@ pub(crate) fn naive_sdpa(
         }
 
         att = candle_nn::ops::softmax_last_dim(&att)?;
-        MatMul.matmul(&att, v)
+        attention_matmul(&att, v)
     })
+}
+
+/// Folio patch (FOLIO-PATCH.md §1): f32 attention products stay in f32 on the CPU.
+/// `MatMul::matmul` rounds both operands to f16 on the CPU, and query·key products of
+/// Qwen2.5-1.5B exceed f16's range (±65,504): the scores became ±inf, the softmax NaN, and the
+/// model's output garbage from the first token. Upstream never reached this path on the CPU
+/// (prompts went to the flash kernel, which accumulates in f32).
+fn attention_matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if a.device().is_cpu() && a.dtype() == DType::F32 {
+        a.matmul(b)
+    } else {
+        MatMul.matmul(a, b)
+    }
 }

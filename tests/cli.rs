@@ -26,6 +26,7 @@ fn every_command_has_help() {
         vec!["bench", "ingest"],
         vec!["bench", "retrieval"],
         vec!["bench", "models"],
+        vec!["bench", "search"],
         vec!["ask"],
         vec!["chat"],
         vec!["chats"],
@@ -75,6 +76,34 @@ fn add_search_docs_remove_round_trip() {
     for field in ["score", "text", "char_start", "char_end", "title"] {
         assert!(!first[field].is_null(), "missing {field}");
     }
+
+    // Search latency on the library as it is: five timed searches of the smoke questions.
+    let questions = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/smoke-qa.jsonl");
+    let timed = folio(
+        &library,
+        &[
+            "bench",
+            "search",
+            "--queries",
+            questions.to_str().unwrap(),
+            "--searches",
+            "5",
+            "--json",
+        ],
+    );
+    assert!(
+        timed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&timed.stderr)
+    );
+    let latency: serde_json::Value = serde_json::from_str(&stdout(&timed)).unwrap();
+    assert_eq!(latency["queries"], 5);
+    let (p50, p95) = (
+        latency["p50_ms"].as_f64().unwrap(),
+        latency["p95_ms"].as_f64().unwrap(),
+    );
+    assert!(p50 > 0.0 && p95 >= p50, "{latency}");
+    assert!(latency["stages_mean"]["vector_ms"].as_f64().unwrap() > 0.0);
 
     let text = stdout(&folio(
         &library,

@@ -95,7 +95,7 @@ impl IngestBenchReport {
             self.end_to_end_over_embedding,
             "peak RSS",
             rss,
-            self.search.to_lines(),
+            self.search.to_table(),
         )
     }
 }
@@ -241,6 +241,19 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
     })
 }
 
+/// `folio bench search`: hybrid search latency on the library as it is, for the questions in
+/// `queries` (plain lines, or JSONL with a `question` field).
+pub async fn search(library: &Library, queries: &Path, count: usize) -> Result<SearchLatency> {
+    let questions = read_queries(queries)?;
+    if questions.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "no questions in {}",
+            queries.display()
+        )));
+    }
+    search_latency(library, &questions, count).await
+}
+
 /// Hybrid search latency over `count` searches cycling through `queries` (k = 10, the model
 /// warmed by one search first, as in an interactive session).
 #[derive(Debug, Clone, Serialize)]
@@ -294,7 +307,7 @@ async fn search_latency(
 }
 
 impl SearchLatency {
-    fn to_lines(&self) -> String {
+    pub fn to_table(&self) -> String {
         format!(
             "{:<34} {:>10.1} ms p50, {:.1} ms p95 over {} queries\n\
              {:<34} keyword {:.1} ms, query embedding {:.1} ms, vector {:.1} ms, catalog {:.1} ms\n",
@@ -403,7 +416,7 @@ impl RetrievalReport {
                 }
             ));
         }
-        out.push_str(&self.hybrid_latency.to_lines());
+        out.push_str(&self.hybrid_latency.to_table());
         out
     }
 }

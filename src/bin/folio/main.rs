@@ -170,6 +170,17 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Hybrid search latency on this library as it is (p50, p95, mean per stage)
+    Search {
+        /// Questions to search for, one per line or JSONL with a "question" field
+        #[arg(long)]
+        queries: PathBuf,
+        /// Number of searches to time (cycling through the questions)
+        #[arg(long, default_value_t = 200)]
+        searches: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a question set through each installed model over the library: time to first token,
     /// prefill and decode speed, peak memory, answers citing a gold page, abstentions
     Models {
@@ -349,6 +360,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 batch_size: batch,
             };
             let report = bench::ingest(&dir, &options).await?;
+            print_report(&report, json, report.to_table())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Search {
+            queries,
+            searches,
+            json,
+        }) => {
+            let library = open(paths, Access::Read).await?;
+            let report = bench::search(&library, &queries, searches).await;
+            library.close().await;
+            let report = report?;
             print_report(&report, json, report.to_table())?;
             Ok(ExitCode::SUCCESS)
         }

@@ -170,6 +170,12 @@ pub enum AnswerEvent {
     Token {
         text: String,
     },
+    /// The reply so far is dropped: the default model gave no answer from sources that are about
+    /// the question, and `model` (the larger one) answers again; its sources and tokens follow.
+    Retry {
+        model: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -217,6 +223,14 @@ pub struct Answer {
     pub top_similarity: Option<f32>,
     pub retrieval_query: String,
     pub timings: AnswerTimings,
+}
+
+impl Answer {
+    /// The model was given passages about the question and gave no answer from them (it said
+    /// so, or Folio withheld its reply); not when retrieval found nothing, nor when stopped.
+    pub fn model_gave_no_answer(&self) -> bool {
+        self.abstained && !self.cancelled && !self.sources.is_empty()
+    }
 }
 
 fn elapsed_ms(since: Instant) -> f64 {
@@ -509,6 +523,7 @@ fn strip_markers(text: &str) -> String {
 }
 
 /// Retrieval for a question, and whether it covers the question at all.
+#[derive(Clone)]
 pub struct Retrieved {
     pub query: String,
     pub hits: Vec<SearchHit>,

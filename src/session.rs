@@ -113,9 +113,45 @@ impl Assistant {
             route = Some(refined);
         }
         let mut answer = answer_from(
-            &model, question, retrieved, options, cancel, on_event, started,
+            &model,
+            question,
+            retrieved.clone(),
+            options,
+            cancel,
+            on_event,
+            started,
         )
         .await?;
+        // The default model sometimes finds nothing in passages that do hold the answer, and
+        // the larger one reads them better: with routing, it gets one more try.
+        let larger = self.store.large().filter(|large| large.path != info.path);
+        if let (ModelChoice::Auto, true, Some(large)) =
+            (choice, answer.model_gave_no_answer(), larger)
+        {
+            let reason = format!(
+                "the default model gave no answer ({})",
+                answer
+                    .abstain_reason
+                    .as_deref()
+                    .unwrap_or("no reason given")
+            );
+            on_event(AnswerEvent::Retry {
+                model: large.name.clone(),
+                reason: reason.clone(),
+            });
+            let load_started = Instant::now();
+            model = self.model(&large.path).await?;
+            load_time += load_started.elapsed();
+            answer = answer_from(
+                &model, question, retrieved, options, cancel, on_event, started,
+            )
+            .await?;
+            info = large;
+            route = Some(RouteDecision {
+                large: true,
+                reason,
+            });
+        }
         answer.model = info.name;
         answer.timings.model_load_ms = load_time.as_secs_f64() * 1000.0;
         answer.route = route.map(|r| {

@@ -50,6 +50,7 @@ async fn answers_stream_and_every_citation_maps_to_a_page_passage() {
     let assistant = Assistant::new(support::models_dir());
     let choice = ModelChoice::Named(model_path(TINY).to_string_lossy().into_owned());
     let mut tokens = 0;
+    let mut retries = 0;
     let mut streamed_sources = Vec::new();
     let answer = assistant
         .ask(
@@ -61,11 +62,13 @@ async fn answers_stream_and_every_citation_maps_to_a_page_passage() {
             &mut |event| match event {
                 AnswerEvent::Token { .. } => tokens += 1,
                 AnswerEvent::Sources { sources } => streamed_sources = sources,
+                AnswerEvent::Retry { .. } => retries += 1,
             },
         )
         .await
         .unwrap();
     assert!(!answer.abstained, "{answer:?}");
+    assert_eq!(retries, 0, "a model the user named is never replaced");
     assert!(
         tokens > 1,
         "the answer arrived in {tokens} pieces, not streamed"
@@ -262,11 +265,20 @@ async fn hard_questions_are_routed_to_the_larger_model() {
         }
     };
     let simple = ask("How long should the sourdough rest before salt is added?").await;
-    assert_eq!(
-        simple.model, "SmolLM2-135M-Instruct.Q4_1",
-        "{:?}",
-        simple.route
-    );
+    // A lookup stays on the default model, unless that model gave no answer from the passages
+    // (the tiny one often does not), which hands the question to the larger one.
+    let simple_route = simple.route.clone().unwrap();
+    if simple.model == "SmolLM2-135M-Instruct.Q4_1" {
+        assert!(!simple_route.large, "{simple_route:?}");
+    } else {
+        assert_eq!(simple.model, "qwen2.5-coder-0.5b-instruct-q4_k_m");
+        assert!(
+            simple_route
+                .reason
+                .starts_with("the default model gave no answer"),
+            "{simple_route:?}"
+        );
+    }
     let hard = ask("Compare the hotel limits in capital cities and other cities").await;
     assert_eq!(hard.model, "qwen2.5-coder-0.5b-instruct-q4_k_m");
     assert!(hard.route.unwrap().reason.contains("comparison"));

@@ -132,6 +132,7 @@ export function App() {
     try {
       const result = await api.ask({ requestId, question, conversationId, scope, model: null }, (event) => {
         if (event.event === "sources") updateLast((m) => ({ ...m, sources: event.sources }));
+        else if (event.event === "retry") updateLast((m) => ({ ...m, text: "", sources: [], model: event.model }));
         else updateLast((m) => ({ ...m, text: m.text + event.text }));
       });
       const a = result.answer;

@@ -82,7 +82,9 @@ export interface Citation extends Passage {
 
 export type AnswerEvent =
   | { event: "sources"; sources: Citation[] }
-  | { event: "token"; text: string };
+  | { event: "token"; text: string }
+  // The default model gave no answer; the larger one answers again (sources and tokens follow).
+  | { event: "retry"; model: string; reason: string };
 
 export interface Answer {
   question: string;

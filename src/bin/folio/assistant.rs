@@ -167,6 +167,15 @@ async fn answer_in_terminal(
                     let _ = write!(stdout, "{}", terminal_safe(&text));
                     let _ = stdout.flush();
                 }
+                AnswerEvent::Retry { model, reason } if !quiet => {
+                    let _ = writeln!(
+                        stdout,
+                        "\n\n[{}; asking {}]\n",
+                        terminal_safe(&reason),
+                        terminal_safe(&model)
+                    );
+                    let _ = stdout.flush();
+                }
                 _ => {}
             },
         )

@@ -809,6 +809,46 @@ mod tests {
         Ok(())
     }
 
+    /// The vendored candle multiplies a prompt's many rows by quantized weights in f32, one
+    /// dequantized panel of weight rows per rayon task, each task writing its own columns of
+    /// the product (vendor/candle-core/FOLIO-PATCH.md). Every output must equal the f64 product
+    /// with the dequantized weights, including the columns of a narrower last panel, for the
+    /// block types Qwen2.5's GGUF files use (Q8_0 where rows are 896 wide, K-quants elsewhere).
+    #[test]
+    fn prompt_rows_times_quantized_weights_match_an_f64_reference() -> candle_core::Result<()> {
+        use candle_core::quantized::QMatMul;
+        use candle_core::{Device, Module, Tensor};
+        let rows = 40;
+        for (dtype, k, n) in [
+            (GgmlDType::Q8_0, 896, 1000),
+            (GgmlDType::Q4K, 512, 1000),
+            (GgmlDType::Q6K, 2560, 200),
+        ] {
+            let weights = Tensor::from_vec(pseudo_random(n * k, 4), (n, k), &Device::Cpu)?;
+            let quantized = QTensor::quantize(&weights, dtype)?;
+            let dequantized: Vec<f32> = quantized
+                .dequantize(&Device::Cpu)?
+                .flatten_all()?
+                .to_vec1()?;
+            let input = pseudo_random(rows * k, 5);
+            let product = QMatMul::from_qtensor(quantized)?
+                .forward(&Tensor::from_vec(input.clone(), (rows, k), &Device::Cpu)?)?
+                .to_vec2::<f32>()?;
+            for (r, got_row) in product.iter().enumerate() {
+                for (c, &got) in got_row.iter().enumerate() {
+                    let want: f64 = (0..k)
+                        .map(|i| f64::from(input[r * k + i]) * f64::from(dequantized[c * k + i]))
+                        .sum();
+                    assert!(
+                        (f64::from(got) - want).abs() <= 1e-3 * (1.0 + want.abs()),
+                        "{dtype:?} {rows}×{k}·{k}×{n}: row {r} column {c}: {got} instead of {want}"
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     #[test]
     fn a_stretch_written_three_times_in_a_row_ends_the_reply() {
         let looped = "Revenue rose [1]. Apple Inc. Form 10-Q [3] Apple Inc. Form 10-Q [3] Apple Inc. Form 10-Q [3] ";

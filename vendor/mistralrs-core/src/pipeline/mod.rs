@@ -428,6 +428,29 @@ pub(crate) struct FileListCache {
     files: Vec<String>,
 }
 
+/// Runs a forward pass on a worker of rayon's global pool (Folio patch). The CPU kernels split
+/// every matmul with rayon; called from the engine thread, each split woke the pool and parked
+/// the engine thread, so a forward pass kept three threads busy on two cores (the engine thread
+/// for the serial operations, both workers spinning for the next split) and paid two thread
+/// switches per matmul. On a worker, the serial operations and one half of each split run on the
+/// same thread.
+fn forward_on_rayon_worker<R: Send>(forward: impl FnOnce() -> R) -> R {
+    /// Lets the forward pass, whose inputs are `Box<dyn Any>` (not `Send`), cross to the worker.
+    struct AssertSend<F>(F);
+    // SAFETY: the calling thread blocks in `rayon::scope` until the closure has returned, so the
+    // inputs are used by one thread at a time and never concurrently; they are tensors and
+    // index vectors, with nothing tied to the thread that made them.
+    unsafe impl<F> Send for AssertSend<F> {}
+    impl<F> AssertSend<F> {
+        // A method call makes the closure capture the whole wrapper, not its non-`Send` field.
+        fn into_inner(self) -> F {
+            self.0
+        }
+    }
+    let forward = AssertSend(forward);
+    rayon::scope(move |_| forward.into_inner()())
+}
+
 #[async_trait::async_trait]
 pub trait Pipeline:
     Send
@@ -503,7 +526,9 @@ pub trait Pipeline:
                     }
 
                     let start = Instant::now();
-                    let raw_logits = self.forward_inputs(inputs, return_raw_logits)?;
+                    let raw_logits = forward_on_rayon_worker(|| {
+                        self.forward_inputs(inputs, return_raw_logits)
+                    })?;
                     let end = Instant::now();
                     exec_duration += end.duration_since(start);
 
@@ -739,7 +764,9 @@ pub trait Pipeline:
                     } = inputs.map_err(candle_core::Error::msg)?;
 
                     let start = Instant::now();
-                    let raw_logits = self.forward_inputs(inputs, return_raw_logits)?;
+                    let raw_logits = forward_on_rayon_worker(|| {
+                        self.forward_inputs(inputs, return_raw_logits)
+                    })?;
                     let end = Instant::now();
                     exec_duration += end.duration_since(start);
 

@@ -809,11 +809,10 @@ mod tests {
         Ok(())
     }
 
-    /// The vendored candle multiplies a prompt's many rows by quantized weights in f32, one
-    /// dequantized panel of weight rows per rayon task, each task writing its own columns of
-    /// the product (vendor/candle-core/FOLIO-PATCH.md). Every output must equal the f64 product
-    /// with the dequantized weights, including the columns of a narrower last panel, for the
-    /// block types Qwen2.5's GGUF files use (Q8_0 where rows are 896 wide, K-quants elsewhere).
+    /// The vendored candle multiplies a prompt's many rows by quantized weights in f32: it
+    /// dequantizes the weights and runs the f32 GEMM (vendor/candle-core/FOLIO-PATCH.md). Every
+    /// output must equal the f64 product with the dequantized weights, for the block types
+    /// Qwen2.5's GGUF files use (Q8_0 where rows are 896 wide, K-quants elsewhere).
     #[test]
     fn prompt_rows_times_quantized_weights_match_an_f64_reference() -> candle_core::Result<()> {
         use candle_core::quantized::QMatMul;

@@ -811,19 +811,22 @@ mod tests {
 
     /// The vendored candle multiplies a prompt's many rows by quantized weights after
     /// dequantizing the weights: in bf16 dot-product instructions where the CPU has them, else
-    /// with the f32 GEMM (vendor/candle-core/FOLIO-PATCH.md). Every output must equal the f64
-    /// product with the dequantized weights, for the block types Qwen2.5's GGUF files use (Q8_0
-    /// where rows are 896 wide, K-quants elsewhere), within the rounding of both operands to
-    /// bf16: each product is off by at most 2⁻⁸ of its size.
+    /// with the f32 GEMM; a decoded token's single row goes through integer dot products
+    /// (vendor/candle-core/FOLIO-PATCH.md). Every output must equal the f64 product with the
+    /// dequantized weights, for the block types Qwen2.5's GGUF files use (Q8_0 where rows are
+    /// 896 wide, K-quants elsewhere), within the rounding of the operands (in bf16, each
+    /// product is off by at most 2⁻⁸ of its size).
     #[test]
-    fn prompt_rows_times_quantized_weights_match_an_f64_reference() -> candle_core::Result<()> {
+    fn rows_times_quantized_weights_match_an_f64_reference() -> candle_core::Result<()> {
         use candle_core::quantized::QMatMul;
         use candle_core::{Device, Module, Tensor};
-        let rows = 43;
-        for (dtype, k, n) in [
-            (GgmlDType::Q8_0, 896, 1000),
-            (GgmlDType::Q4K, 512, 1000),
-            (GgmlDType::Q6K, 2560, 200),
+        // 43 rows take the prompt path (with a partial tile of rows); one row the decoding
+        // path (activations rounded to 8 bits).
+        for (dtype, k, n, rows) in [
+            (GgmlDType::Q8_0, 896, 1003, 43),
+            (GgmlDType::Q8_0, 896, 1003, 1),
+            (GgmlDType::Q4K, 512, 1000, 43),
+            (GgmlDType::Q6K, 2560, 200, 43),
         ] {
             let weights = Tensor::from_vec(pseudo_random(n * k, 4), (n, k), &Device::Cpu)?;
             let quantized = QTensor::quantize(&weights, dtype)?;

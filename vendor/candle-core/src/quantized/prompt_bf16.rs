@@ -82,19 +82,23 @@ pub(crate) fn matmul(
     weights
         .par_chunks_mut(pairs * PANEL_COLS)
         .enumerate()
-        .for_each_init(Vec::new, |rows, (panel, packed)| {
-            let first = panel * PANEL_COLS;
-            let cols = PANEL_COLS.min(n - first);
-            rows.resize(cols * k, 0f32);
-            dequantize(first, rows);
-            for (c, row) in rows.chunks(k).enumerate() {
-                for p in 0..pairs {
-                    let first = row.get(2 * p).copied().unwrap_or(0.0);
-                    let second = row.get(2 * p + 1).copied().unwrap_or(0.0);
-                    packed[p * PANEL_COLS + c] = bf16_bits(first) | (bf16_bits(second) << 16);
+        .for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(rows, rows_bf16), (panel, packed)| {
+                let first = panel * PANEL_COLS;
+                let cols = PANEL_COLS.min(n - first);
+                rows.resize(cols * k, 0f32);
+                dequantize(first, rows);
+                rows_bf16.resize(cols * pairs, 0u32);
+                pack_rows(rows, k, pairs, rows_bf16);
+                // Transpose to pair-major: one pair of each of the 16 columns per 64 bytes.
+                for (p, out) in packed.chunks_exact_mut(PANEL_COLS).enumerate() {
+                    for (c, slot) in out.iter_mut().take(cols).enumerate() {
+                        *slot = rows_bf16[c * pairs + p];
+                    }
                 }
-            }
-        });
+            },
+        );
     let mut activations = vec![0u32; m * pairs];
     activations
         .par_chunks_mut(pairs * ROWS_PER_TASK)

@@ -325,15 +325,17 @@ pub fn end_of_first_loop(text: &str) -> Option<usize> {
 }
 
 /// Tensor types for which candle has no SIMD dot product: matrix products over them run scalar
-/// (Qwen2.5-0.5B Q4_K_M stores most of its weights as Q5_0 because 896 is not a multiple of
-/// 256; measured 61 % of prefill time in the scalar Q5_0 kernel).
+/// (measured 61 % of prefill time in the scalar Q5_0 kernel before the candle patch gave Q5_0
+/// one; Qwen2.5-0.5B Q4_K_M stores most of its weights as Q5_0 because 896 is not a multiple
+/// of 256).
 fn lacks_simd_kernel(dtype: GgmlDType) -> bool {
-    matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1)
+    matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q5_1)
 }
 
 /// Bump when the conversion changes, so old converted copies are not reused.
-/// (v1 copies could be corrupt: concurrent writers shared one partial file.)
-const CONVERSION_VERSION: u32 = 2;
+/// (v1 copies could be corrupt: concurrent writers shared one partial file; v2 also
+/// re-quantized Q5_0.)
+const CONVERSION_VERSION: u32 = 3;
 
 /// The file to run: `path` itself, or a copy whose tensors without a SIMD kernel were
 /// re-quantized to Q8_0 (which has one; 8 bits hold a 4–5-bit block's values almost exactly).
@@ -347,18 +349,6 @@ pub fn cpu_ready_model(path: &Path) -> Result<PathBuf> {
         reason: format!("not a readable GGUF file ({e})"),
     };
     let content = Content::read(&mut reader).map_err(not_a_model)?;
-    if !content
-        .tensor_infos
-        .values()
-        .any(|t| lacks_simd_kernel(t.ggml_dtype))
-    {
-        return Ok(path.to_path_buf());
-    }
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -367,10 +357,24 @@ pub fn cpu_ready_model(path: &Path) -> Result<PathBuf> {
         .parent()
         .unwrap_or_else(|| Path::new("."))
         .join(".converted");
+    if !content
+        .tensor_infos
+        .values()
+        .any(|t| lacks_simd_kernel(t.ggml_dtype))
+    {
+        remove_stale_copies(&dir, &stem, None);
+        return Ok(path.to_path_buf());
+    }
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
     let target = dir.join(format!(
         "{stem}.{}-{mtime}.v{CONVERSION_VERSION}.gguf",
         meta.len()
     ));
+    remove_stale_copies(&dir, &stem, Some(&target));
     if target.is_file() {
         return Ok(target);
     }
@@ -437,6 +441,38 @@ pub fn cpu_ready_model(path: &Path) -> Result<PathBuf> {
         }
     }
     Ok(target)
+}
+
+/// Deletes the converted copies of the model named `stem` other than `keep`: copies of an
+/// earlier version of the file or made by an earlier conversion, each about the model's size.
+/// Partial files of writers still at work are left alone.
+fn remove_stale_copies(dir: &Path, stem: &str, keep: Option<&Path>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let copy_of_this_model = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(stem))
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(is_copy_key);
+        if copy_of_this_model && keep != Some(path.as_path()) {
+            // A copy still open in another process stays readable to it until closed.
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Whether `name` is `SIZE-MTIME.vVERSION.gguf`, the part of a converted copy's file name after
+/// its model's stem.
+fn is_copy_key(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    name.strip_suffix(".gguf")
+        .and_then(|key| key.split_once(".v"))
+        .and_then(|(size_mtime, version)| Some((size_mtime.split_once('-')?, version)))
+        .is_some_and(|((size, mtime), version)| digits(size) && digits(mtime) && digits(version))
 }
 
 /// Builds the mistral.rs engine for a local GGUF file on the CPU with f32 activations.
@@ -813,8 +849,8 @@ mod tests {
     /// dequantizing the weights: in bf16 dot-product instructions where the CPU has them, else
     /// with the f32 GEMM; a decoded token's single row goes through integer dot products
     /// (vendor/candle-core/FOLIO-PATCH.md). Every output must equal the f64 product with the
-    /// dequantized weights, for the block types Qwen2.5's GGUF files use (Q8_0 where rows are
-    /// 896 wide, K-quants elsewhere), within the rounding of the operands (in bf16, each
+    /// dequantized weights, for the block types Qwen2.5's GGUF files use (Q5_0 and Q8_0 where rows
+    /// are 896 wide, K-quants elsewhere), within the rounding of the operands (in bf16, each
     /// product is off by at most 2⁻⁸ of its size).
     #[test]
     fn rows_times_quantized_weights_match_an_f64_reference() -> candle_core::Result<()> {
@@ -825,6 +861,8 @@ mod tests {
         for (dtype, k, n, rows) in [
             (GgmlDType::Q8_0, 896, 1003, 43),
             (GgmlDType::Q8_0, 896, 1003, 1),
+            (GgmlDType::Q5_0, 896, 1003, 43),
+            (GgmlDType::Q5_0, 896, 1003, 1),
             (GgmlDType::Q4K, 512, 1000, 43),
             (GgmlDType::Q6K, 2560, 200, 43),
         ] {
@@ -834,6 +872,20 @@ mod tests {
                 .dequantize(&Device::Cpu)?
                 .flatten_all()?
                 .to_vec1()?;
+            // The dequantized weights themselves are checked against the originals, since the
+            // products below are compared with them: each stays within an eighth of its
+            // 32-weight block's largest magnitude (a misplaced bit is off by about all of it).
+            let originals = pseudo_random(n * k, 4);
+            for (block, (orig, deq)) in originals.chunks(32).zip(dequantized.chunks(32)).enumerate()
+            {
+                let largest = orig.iter().fold(0f32, |m, w| m.max(w.abs()));
+                for (w, d) in orig.iter().zip(deq) {
+                    assert!(
+                        (w - d).abs() <= largest / 8.0,
+                        "{dtype:?}: block {block}: weight {w} dequantized to {d}"
+                    );
+                }
+            }
             let input = pseudo_random(rows * k, 5);
             let product = QMatMul::from_qtensor(quantized)?
                 .forward(&Tensor::from_vec(input.clone(), (rows, k), &Device::Cpu)?)?
@@ -851,6 +903,37 @@ mod tests {
                 }
             }
         }
+        Ok(())
+    }
+
+    #[test]
+    fn only_this_models_other_converted_copies_are_removed() -> std::io::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let dir = tmp.path();
+        let names = [
+            "model.100-200.v2.gguf",        // an earlier conversion: removed
+            "model.100-150.v3.gguf",        // an earlier file: removed
+            "model.100-200.v3.gguf",        // the copy in use: kept
+            "model.100-200.v3.7-0.partial", // a writer at work: kept
+            "model.b.100-200.v2.gguf",      // another model, "model.b": kept
+            "model-2.100-200.v2.gguf",      // another model, "model-2": kept
+            "model.gguf.txt",               // not a copy: kept
+        ];
+        for name in names {
+            std::fs::write(dir.join(name), b"")?;
+        }
+        remove_stale_copies(dir, "model", Some(&dir.join("model.100-200.v3.gguf")));
+        let mut left: Vec<String> = std::fs::read_dir(dir)?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<std::io::Result<_>>()?;
+        left.sort();
+        let mut want: Vec<&str> = names[2..].to_vec();
+        want.sort();
+        assert_eq!(left, want);
+        // A model that needs no copy any more loses all of its copies.
+        remove_stale_copies(dir, "model", None);
+        assert!(!dir.join("model.100-200.v3.gguf").exists());
+        assert!(dir.join("model.b.100-200.v2.gguf").exists());
         Ok(())
     }
 

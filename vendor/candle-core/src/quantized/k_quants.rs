@@ -376,6 +376,7 @@ impl GgmlType for BlockQ5_0 {
     const BLCK_SIZE: usize = QK5_0;
     type VecDotType = BlockQ8_0;
 
+    #[allow(unreachable_code)]
     fn vec_dot(n: usize, xs: &[Self], ys: &[Self::VecDotType]) -> f32 {
         let qk = Self::BLCK_SIZE;
 
@@ -387,6 +388,8 @@ impl GgmlType for BlockQ5_0 {
             (n / qk).is_multiple_of(2),
             "vec_dot_q5_0_q8_0: {n}, nb is not divisible by 2"
         );
+        #[cfg(target_feature = "avx2")]
+        return super::avx::vec_dot_q5_0_q8_0(n, xs, ys);
         Self::vec_dot_unopt(n, xs, ys)
     }
 
@@ -452,12 +455,15 @@ impl GgmlType for BlockQ5_0 {
     }
 
     // https://github.com/ggerganov/llama.cpp/blob/468ea24fb4633a0d681f7ac84089566c1c6190cb/ggml.c#L1566
+    #[allow(unreachable_code)]
     fn to_float(xs: &[Self], ys: &mut [f32]) {
         let k = ys.len();
         debug_assert!(
             k.is_multiple_of(QK5_0),
             "dequantize_row_q5_0: {k} is not divisible by {QK5_0}"
         );
+        #[cfg(target_feature = "avx2")]
+        return super::avx::dequantize_q5_0(xs, ys);
         let nb = k / QK5_0;
         for i in 0..nb {
             let d = xs[i].d.to_f32();

@@ -2348,8 +2348,8 @@ pub fn matmul<T: GgmlType>(
     Ok(())
 }
 
-/// Rows from which dequantizing the weights for the f32 GEMM pays off: the dequantization
-/// costs about as much as a few rows of integer dot products.
+/// Rows from which dequantizing the weights (for the bf16 kernel or the f32 GEMM) pays off: the
+/// dequantization costs about as much as a few rows of integer dot products.
 const DEQUANTIZED_MIN_ROWS: usize = 16;
 /// Weight rows (output columns) dequantized per task.
 const DEQUANTIZE_COLS_PER_TASK: usize = 64;

@@ -440,12 +440,17 @@ fn narrowest(by_title: HashSet<i64>, by_content: HashSet<i64>) -> HashSet<i64> {
     }
 }
 
-/// Lower-cased content words of a query, for highlighting.
-pub fn query_terms(query: &str) -> Vec<String> {
-    let mut terms: Vec<String> = lowercase_words(query)
+/// Lower-cased content words of a query (no stopwords, no single letters), in order.
+pub fn content_words(query: &str) -> Vec<String> {
+    lowercase_words(query)
         .into_iter()
         .filter(|w| w.chars().count() >= 2 && !STOPWORDS.contains(&w.as_str()))
-        .collect();
+        .collect()
+}
+
+/// Lower-cased content words of a query, for highlighting.
+pub fn query_terms(query: &str) -> Vec<String> {
+    let mut terms = content_words(query);
     terms.sort();
     terms.dedup();
     terms

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, QueryParser, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
@@ -15,6 +17,16 @@ use super::tokenizer::{text_analyzer, TEXT_ANALYZER};
 use crate::error::{Error, Result};
 
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// Weight of a passage holding two successive words of the question side by side ("interest
+/// expense", "research and development") against the words scored apart: the sequential
+/// dependence model of Metzler and Croft, ordered pairs only. On docugami-dev, hybrid page
+/// recall@5 0.824 → 0.863 (weights 0.5 to 4 give 0.843 to 0.863).
+const WORD_PAIR_BOOST: f32 = 1.0;
+
+/// Words allowed between a pair's two words: the stopword the query dropped ("research and
+/// development") or one inserted word.
+const WORD_PAIR_SLOP: u32 = 1;
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -151,6 +163,19 @@ impl KeywordIndex {
         let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
         // Users type questions, not query syntax: take what parses and ignore the rest.
         let (parsed, _errors) = parser.parse_query_lenient(&sanitize_query(query));
+        let pairs = self.successive_word_pairs(query)?;
+        let parsed: Box<dyn Query> = if pairs.is_empty() {
+            parsed
+        } else {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, parsed)];
+            for pair in pairs {
+                let mut phrase = PhraseQuery::new(pair);
+                phrase.set_slop(WORD_PAIR_SLOP);
+                let boosted = BoostQuery::new(Box::new(phrase), WORD_PAIR_BOOST);
+                clauses.push((Occur::Should, Box::new(boosted)));
+            }
+            Box::new(BooleanQuery::new(clauses))
+        };
         let query: Box<dyn Query> = if scope.is_empty() {
             parsed
         } else {
@@ -178,6 +203,24 @@ impl KeywordIndex {
             }
         }
         Ok(hits)
+    }
+
+    /// Each two successive content words of `query`, analysed as the index analyses text.
+    fn successive_word_pairs(&self, query: &str) -> Result<Vec<Vec<Term>>> {
+        let mut analyzer = self.index.tokenizer_for_field(self.fields.text)?;
+        let mut terms = Vec::new();
+        for word in crate::retrieve::content_words(query) {
+            let mut stream = analyzer.token_stream(&word);
+            while stream.advance() {
+                terms.push(Term::from_field_text(
+                    self.fields.text,
+                    &stream.token().text,
+                ));
+            }
+        }
+        let mut pairs: Vec<Vec<Term>> = terms.windows(2).map(<[Term]>::to_vec).collect();
+        pairs.dedup();
+        Ok(pairs)
     }
 
     /// How many passages of each document hold each analysed word of `query`, and how many
@@ -305,6 +348,26 @@ mod tests {
         let apple = coverage.words.iter().find(|(w, _)| w == "appl");
         let expected: HashMap<i64, usize> = [(1, 2), (2, 1)].into_iter().collect();
         assert_eq!(apple.map(|(_, per)| per), Some(&expected));
+        Ok(())
+    }
+
+    #[test]
+    fn passages_with_the_questions_words_side_by_side_rank_first() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))?;
+        let mut index = KeywordIndex::open(dir.path(), true)?;
+        let passage = |id: i64, text: &str| (id, 1, text.to_string());
+        // The same words, the same length: only their order tells the passages apart.
+        index.replace_document(1, &[passage(10, "expense of debt; interest of travel")])?;
+        index.replace_document(2, &[passage(20, "travel expense; debt interest of")])?;
+        index.replace_document(3, &[passage(30, "of debt; interest expense; travel")])?;
+        let hits = index.search("What was the interest expense?", 10, &[])?;
+        assert_eq!(hits.first().map(|h| h.chunk_id), Some(30));
+        assert_eq!(hits.len(), 3);
+        // "research and development": the dropped stopword still counts as side by side.
+        index.replace_document(4, &[passage(40, "development: research")])?;
+        index.replace_document(5, &[passage(50, "research and development")])?;
+        let hits = index.search("How much research and development?", 10, &[])?;
+        assert_eq!(hits.first().map(|h| h.chunk_id), Some(50));
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! the model a few numbered sources within a token budget, stream its reply, and map every
 //! `[n]` marker back to a passage (document, page, char span).
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -569,6 +570,9 @@ impl Library {
                 .collect();
             let passages: Vec<&str> = passages.iter().map(String::as_str).collect();
             let unmentioned = unmentioned_periods(question, &passages);
+            let documents: HashSet<i64> =
+                results.hits.iter().map(|h| h.chunk.document_id).collect();
+            let absent_names = self.names_absent_from(question, &documents)?;
             match results.top_similarity {
                 Some(similarity) if similarity < MIN_SIMILARITY => Some(format!(
                     "no passage is close in meaning to the question (best similarity {similarity:.2} < {MIN_SIMILARITY:.2})"
@@ -576,6 +580,10 @@ impl Library {
                 _ if !unmentioned.is_empty() => Some(format!(
                     "no passage found mentions {}",
                     unmentioned.join(" or ")
+                )),
+                _ if !absent_names.is_empty() => Some(format!(
+                    "none of the documents found mentions {}",
+                    absent_names.join(" or ")
                 )),
                 _ => None,
             }

@@ -6,11 +6,12 @@
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use candle_core::quantized::gguf_file::{self, Content, Value};
 use candle_core::quantized::{GgmlDType, QTensor};
-use candle_core::Device;
+use candle_core::{DType, Device, Tensor};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -53,16 +54,22 @@ pub struct ModelInfo {
     pub has_chat_template: bool,
 }
 
+/// The GGUF header of `path`: metadata and tensor directory.
+fn read_gguf(path: &Path) -> Result<Content> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    Content::read(&mut BufReader::new(file)).map_err(|e| Error::NotAModel {
+        path: path.to_path_buf(),
+        reason: format!("not a readable GGUF file ({e})"),
+    })
+}
+
 impl ModelInfo {
     /// Reads the GGUF header of `path`.
     pub fn inspect(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let file_bytes = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        let mut reader = BufReader::new(file);
-        let content = Content::read(&mut reader).map_err(|e| Error::NotAModel {
-            path: path.to_path_buf(),
-            reason: format!("not a readable GGUF file ({e})"),
-        })?;
+        let file_bytes = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .len();
+        let content = read_gguf(path)?;
         let meta = &content.metadata;
         let architecture = meta
             .get("general.architecture")
@@ -532,6 +539,50 @@ pub struct LanguageModel {
     info: ModelInfo,
     model: mistralrs::Model,
     load_time: Duration,
+    /// Vocabulary entries that open with `[`, kept out of a reply's first token.
+    marker_opening_tokens: Arc<[u32]>,
+}
+
+/// Ids of the vocabulary entries whose text opens with `[` (after the tokenizer's space mark):
+/// the tokens a reply would start a citation marker with.
+fn marker_opening_tokens(content: &Content) -> Vec<u32> {
+    let Some(Value::Array(tokens)) = content.metadata.get("tokenizer.ggml.tokens") else {
+        return Vec::new();
+    };
+    tokens
+        .iter()
+        .enumerate()
+        .filter_map(|(id, token)| {
+            let text = token.to_string().ok()?;
+            // 'Ġ' is byte-level BPE's space, '▁' SentencePiece's.
+            let text = text.trim_start_matches(['Ġ', '▁', ' ']);
+            text.starts_with('[').then_some(u32::try_from(id).ok()?)
+        })
+        .collect()
+}
+
+/// Keeps a citation marker out of a reply's first token. Small models given numbered sources
+/// otherwise often open with "[1]" and go on with more markers ("[1] [2] [") instead of words;
+/// a marker belongs after a fact, never before the first one.
+struct WordsBeforeMarkers {
+    opening_tokens: Arc<[u32]>,
+    /// Context length at the first sampled position (the prompt's length).
+    first_position: OnceLock<usize>,
+}
+
+impl mistralrs::CustomLogitsProcessor for WordsBeforeMarkers {
+    fn apply(&self, logits: &Tensor, context: &[u32]) -> candle_core::Result<Tensor> {
+        if *self.first_position.get_or_init(|| context.len()) != context.len() {
+            return Ok(logits.clone());
+        }
+        let mut values = logits.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+        for &id in self.opening_tokens.iter() {
+            if let Some(value) = values.get_mut(id as usize) {
+                *value = f32::NEG_INFINITY;
+            }
+        }
+        Tensor::from_vec(values, logits.dims(), logits.device())?.to_dtype(logits.dtype())
+    }
 }
 
 impl LanguageModel {
@@ -554,6 +605,9 @@ impl LanguageModel {
             });
         }
         let started = Instant::now();
+        let marker_opening_tokens = read_gguf(path)
+            .map(|content| marker_opening_tokens(&content))?
+            .into();
         let runnable = cpu_ready_model(path)?;
         let path = runnable.as_path();
         let (dir, file) = match (path.parent(), path.file_name()) {
@@ -581,6 +635,7 @@ impl LanguageModel {
             info,
             model,
             load_time: started.elapsed(),
+            marker_opening_tokens,
         })
     }
 
@@ -626,6 +681,12 @@ impl LanguageModel {
             request.set_sampler_temperature(params.temperature)
         };
         request = request.set_sampler_max_len(params.max_tokens);
+        if !self.marker_opening_tokens.is_empty() {
+            request = request.add_logits_processor(Arc::new(WordsBeforeMarkers {
+                opening_tokens: Arc::clone(&self.marker_opening_tokens),
+                first_position: OnceLock::new(),
+            }));
+        }
         for message in messages {
             let role = match message.role {
                 Role::System => mistralrs::TextMessageRole::System,

@@ -150,7 +150,9 @@ impl Library {
             let titles = self.catalog.document_titles().await?;
             timings.catalog_ms += elapsed_ms(stage);
             let stage = Instant::now();
-            let coverage = self.keyword.document_coverage(&proper_names(query))?;
+            let coverage = self
+                .keyword
+                .document_coverage(&proper_names(query).join(" "))?;
             timings.keyword_ms += elapsed_ms(stage);
             let named = narrowest(
                 named_documents(query, &titles),
@@ -378,16 +380,59 @@ fn latest_documents(candidates: HashSet<i64>, titles: &[(i64, String)]) -> HashS
 }
 
 /// Words a question writes as names: capitalised words of two letters or more ("Apple's",
-/// "NVIDIA", "Q3") other than the question's first word.
-fn proper_names(query: &str) -> String {
-    query
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .filter(|w| !w.is_empty())
-        .skip(1)
-        // One letter is an initial or a form's letter ("R&D", "10-Q"), not a name.
-        .filter(|w| w.chars().nth(1).is_some() && w.chars().next().is_some_and(char::is_uppercase))
-        .collect::<Vec<_>>()
-        .join(" ")
+/// "NVIDIA", "Q3") other than the first word of each of its sentences and the tails of
+/// hyphenated words ("10-Qs").
+fn proper_names(query: &str) -> Vec<&str> {
+    let is_delimiter = |c: char| !c.is_alphanumeric() && c != '\'';
+    let mut names = Vec::new();
+    let mut sentence_start = true;
+    let mut after_hyphen = false;
+    for piece in query.split_inclusive(is_delimiter) {
+        let word = piece.trim_end_matches(is_delimiter);
+        if !word.is_empty() {
+            // One letter is an initial or a form's letter ("R&D", "10-Q"), not a name.
+            let is_name = word.chars().nth(1).is_some()
+                && word.chars().next().is_some_and(char::is_uppercase);
+            if is_name && !sentence_start && !after_hyphen {
+                names.push(word);
+            }
+            sentence_start = false;
+        }
+        after_hyphen = piece.ends_with('-');
+        if piece.ends_with(['.', '?', '!']) {
+            sentence_start = true;
+        }
+    }
+    names
+}
+
+impl Library {
+    /// The names `question` writes (no figures: periods are checked apart) that no passage of
+    /// `documents` holds. Passages about a report that never writes "Jensen" are not about
+    /// Jensen Huang, however close they are otherwise, and a small model would answer from
+    /// them anyway, with a figure of something else.
+    pub(crate) fn names_absent_from(
+        &self,
+        question: &str,
+        documents: &HashSet<i64>,
+    ) -> Result<Vec<String>> {
+        let mut absent: Vec<String> = Vec::new();
+        for name in proper_names(question) {
+            if name.chars().any(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let coverage = self.keyword.document_coverage(name)?;
+            let held = coverage
+                .words
+                .iter()
+                .all(|(_, per_document)| per_document.keys().any(|id| documents.contains(id)));
+            let name = name.trim_end_matches("'s").to_string();
+            if !held && !absent.contains(&name) {
+                absent.push(name);
+            }
+        }
+        Ok(absent)
+    }
 }
 
 /// Documents a question names by a proper name that runs through them and not through the rest
@@ -535,9 +580,13 @@ mod tests {
     fn documents_are_named_by_proper_names_running_through_them() {
         assert_eq!(
             proper_names("How have Apple's R&D costs changed in NVIDIA's Q3 10-Q?"),
-            "Apple's NVIDIA's Q3"
+            ["Apple's", "NVIDIA's", "Q3"]
         );
-        assert_eq!(proper_names("What is the travel policy?"), "");
+        assert!(proper_names("What is the travel policy?").is_empty());
+        assert_eq!(
+            proper_names("Did Apple's costs change in these 10-Qs? Why? Ask Tim! Please"),
+            ["Apple's", "Tim"]
+        );
         // Documents 1 and 2 are Apple's filings, 3 and 4 NVIDIA's; NVIDIA mentions Apple once.
         let coverage = |per_document: &[(i64, usize)]| DocumentCoverage {
             passages: [(1, 100), (2, 80), (3, 120), (4, 90)].into_iter().collect(),

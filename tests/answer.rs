@@ -433,3 +433,52 @@ async fn a_model_converted_by_several_writers_at_once_loads_and_answers() {
     assert!(generation.completion_tokens > 0, "{generation:?}");
     assert!(!generation.text.trim().is_empty(), "{generation:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_never_opens_with_a_citation_marker() {
+    let loaded = LanguageModel::load(&model_path(TINY)).await.unwrap();
+    // Without the guard SmolLM2 answers this with "[1] [2] [3]".
+    let messages = [
+        folio::llm::Message::new(folio::llm::Role::System, folio::answer::SYSTEM_PROMPT),
+        folio::llm::Message::new(
+            folio::llm::Role::User,
+            "Repeat exactly, and write nothing else: [1] [2] [3]",
+        ),
+    ];
+    let params = GenerationParams {
+        max_tokens: 12,
+        ..GenerationParams::default()
+    };
+    let generation = loaded
+        .generate(&messages, &params, &CancellationToken::new(), &mut |_| {})
+        .await
+        .unwrap();
+    let reply = generation.text.trim_start();
+    assert!(!reply.is_empty(), "{generation:?}");
+    assert!(!reply.starts_with('['), "{generation:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_naming_someone_no_document_mentions_is_not_covered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let library = sample_library(tmp.path()).await;
+    let options = AnswerOptions::default();
+    let named = library
+        .retrieve_for_question(
+            "What is the daily meal allowance in the Northwind travel policy?",
+            &options,
+        )
+        .await
+        .unwrap();
+    assert_eq!(named.not_covered, None);
+    // The travel policy is found and close in meaning, but it is Northwind's, not Contoso's.
+    let absent = library
+        .retrieve_for_question(
+            "What is the daily meal allowance in the Contoso travel policy?",
+            &options,
+        )
+        .await
+        .unwrap();
+    let reason = absent.not_covered.expect("a name no document mentions");
+    assert!(reason.contains("Contoso"), "{reason}");
+}

@@ -66,10 +66,14 @@ fn read_gguf(path: &Path) -> Result<Content> {
 impl ModelInfo {
     /// Reads the GGUF header of `path`.
     pub fn inspect(path: &Path) -> Result<Self> {
+        Self::from_header(path, &read_gguf(path)?)
+    }
+
+    /// The facts of `path` whose GGUF header is `content`.
+    fn from_header(path: &Path, content: &Content) -> Result<Self> {
         let file_bytes = std::fs::metadata(path)
             .map_err(|e| Error::io(path, e))?
             .len();
-        let content = read_gguf(path)?;
         let meta = &content.metadata;
         let architecture = meta
             .get("general.architecture")
@@ -113,7 +117,7 @@ impl ModelInfo {
         Ok(ModelInfo {
             path: path.to_path_buf(),
             name,
-            quantization: quantization_name(&content),
+            quantization: quantization_name(content),
             file_bytes,
             weight_bytes,
             parameters,
@@ -589,7 +593,8 @@ impl LanguageModel {
     /// Loads `path` after checking that it is a GGUF of a supported architecture that fits in
     /// free memory for `context` tokens.
     pub async fn load(path: &Path) -> Result<Self> {
-        let info = ModelInfo::inspect(path)?;
+        let header = read_gguf(path)?;
+        let info = ModelInfo::from_header(path, &header)?;
         if !info.is_supported() {
             return Err(Error::UnsupportedModel {
                 path: path.to_path_buf(),
@@ -605,9 +610,8 @@ impl LanguageModel {
             });
         }
         let started = Instant::now();
-        let marker_opening_tokens = read_gguf(path)
-            .map(|content| marker_opening_tokens(&content))?
-            .into();
+        let marker_opening_tokens = marker_opening_tokens(&header).into();
+        drop(header); // its vocabulary (megabytes) is not needed while the weights load
         let runnable = cpu_ready_model(path)?;
         let path = runnable.as_path();
         let (dir, file) = match (path.parent(), path.file_name()) {

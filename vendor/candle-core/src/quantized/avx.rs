@@ -85,6 +85,22 @@ pub(crate) fn vec_dot_q8_0_q8_0(n: usize, xs: &[BlockQ8_0], ys: &[BlockQ8_0]) ->
     unsafe { hsum_float_8(two_accumulators(xs, ys, block)) }
 }
 
+/// Folio patch: how far ahead of the weights being read the matrix-vector products ask for
+/// weights. Decoding streams every weight matrix from memory once per token, and on a server
+/// core with high memory latency (measured on a 2-vCPU Sapphire Rapids) the hardware
+/// prefetchers alone leave the loop waiting on loads: 1,024 bytes ahead gave 1.4× the Q5_0
+/// throughput on one thread, 2,048 and up 1.65×.
+const PREFETCH_BYTES: usize = 2048;
+
+/// Folio patch: ask for the cache line `PREFETCH_BYTES` past `at` (a hint: it never faults, so
+/// the address may lie past the end of the matrix). One request per loop step, even where a
+/// step reads more than one line, measured faster than one per line: the hardware prefetchers
+/// take it from there.
+#[inline(always)]
+unsafe fn prefetch_ahead<T>(at: *const T) {
+    _mm_prefetch::<_MM_HINT_T0>((at as *const i8).wrapping_add(PREFETCH_BYTES));
+}
+
 /// Folio patch: `block` folded over the blocks of `xs` and `ys` into two accumulators that
 /// take turns, added at the end.
 #[inline(always)]
@@ -99,6 +115,7 @@ unsafe fn two_accumulators<X, Y>(
     let y_pairs = ys.chunks_exact(2);
     let (x_rest, y_rest) = (x_pairs.remainder(), y_pairs.remainder());
     for (x, y) in x_pairs.zip(y_pairs) {
+        prefetch_ahead(x.as_ptr());
         even = block(even, &x[0], &y[0]);
         odd = block(odd, &x[1], &y[1]);
     }
@@ -151,6 +168,46 @@ pub(crate) fn vec_dot_q5_0_q8_0(n: usize, xs: &[BlockQ5_0], ys: &[BlockQ8_0]) ->
         _mm256_fmadd_ps(d, mul_sum_i8_pairs_float(q5_0_values(x), by), acc)
     };
     unsafe { hsum_float_8(two_accumulators(xs, ys, block)) }
+}
+
+/// Folio patch: four weight rows (consecutive in memory) times one activation row, `block`
+/// adding the product of one weight block (its scale times the activation block's scale `dy`,
+/// and the activation block's values `by`) to a row's accumulator. The activation blocks are
+/// loaded once for the four rows, and the four accumulators are independent chains of
+/// multiply-adds.
+#[inline(always)]
+unsafe fn four_rows<X>(
+    rows: [&[X]; 4],
+    ys: &[BlockQ8_0],
+    block: impl Fn(__m256, &X, f32, __m256i) -> __m256,
+) -> [f32; 4] {
+    let [r0, r1, r2, r3] = rows.map(|row| &row[..ys.len()]);
+    let mut acc = [_mm256_setzero_ps(); 4];
+    for (i, y) in ys.iter().enumerate() {
+        // The four rows advance together through one contiguous stretch of memory.
+        prefetch_ahead(r0.as_ptr().wrapping_add(4 * i));
+        let dy = f16::to_f32(y.d);
+        let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+        for (acc, x) in acc.iter_mut().zip([&r0[i], &r1[i], &r2[i], &r3[i]]) {
+            *acc = block(*acc, x, dy, by);
+        }
+    }
+    acc.map(|a| hsum_float_8(a))
+}
+
+/// Folio patch: `vec_dot_q5_0_q8_0` of four consecutive weight rows, see `four_rows`.
+#[inline(always)]
+pub(crate) fn vec_dot_q5_0_q8_0_rows4(
+    n: usize,
+    rows: [&[BlockQ5_0]; 4],
+    ys: &[BlockQ8_0],
+) -> [f32; 4] {
+    debug_assert_eq!(n, ys.len() * QK8_0);
+    let block = |acc: __m256, x: &BlockQ5_0, dy: f32, by: __m256i| unsafe {
+        let d = _mm256_set1_ps(f16::to_f32(x.d) * dy);
+        _mm256_fmadd_ps(d, mul_sum_i8_pairs_float(q5_0_values(x), by), acc)
+    };
+    unsafe { four_rows(rows, ys, block) }
 }
 
 /// Folio patch: Q5_0 blocks to f32 (prompt products dequantize every weight once per call).
@@ -226,6 +283,7 @@ pub(crate) fn vec_dot_q6k_q8k(n: usize, xs: &[BlockQ6K], ys: &[BlockQ8K]) -> f32
         let m32s = _mm256_set1_epi8(32);
         let mut acc = _mm256_setzero_ps();
         for (x, y) in xs.iter().zip(ys.iter()) {
+            prefetch_ahead(x);
             let d = y.d * x.d.to_f32();
             let mut q4 = x.ql.as_ptr();
             let mut qh = x.qh.as_ptr();
@@ -320,6 +378,7 @@ pub(crate) fn vec_dot_q2k_q8k(n: usize, xs: &[BlockQ2K], ys: &[BlockQ8K]) -> f32
         let mut acc = _mm256_setzero_ps();
 
         for (x, y) in xs.iter().zip(ys.iter()) {
+            prefetch_ahead(x);
             let d = y.d * x.d.to_f32();
             let dmin = -y.d * x.dmin.to_f32();
 
@@ -543,6 +602,7 @@ pub(crate) fn vec_dot_q4k_q8k(n: usize, xs: &[BlockQ4K], ys: &[BlockQ8K]) -> f32
         let mut acc_m = _mm_setzero_ps();
 
         for (x, y) in xs.iter().zip(ys.iter()) {
+            prefetch_ahead(x);
             let d = y.d * x.d.to_f32();
             let dmin = -y.d * x.dmin.to_f32();
 
@@ -630,6 +690,7 @@ pub(crate) fn vec_dot_q5k_q8k(n: usize, xs: &[BlockQ5K], ys: &[BlockQ8K]) -> f32
         let mut summs = 0.0;
 
         for (x, y) in xs.iter().zip(ys.iter()) {
+            prefetch_ahead(x);
             let d = y.d * x.d.to_f32();
             let dmin = -y.d * x.dmin.to_f32();
 

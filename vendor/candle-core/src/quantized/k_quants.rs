@@ -50,6 +50,12 @@ pub trait GgmlType: Sized + Clone + Send + Sync {
     /// n is the number of elements to be considered.
     fn vec_dot(n: usize, xs: &[Self], ys: &[Self::VecDotType]) -> f32;
 
+    /// Folio patch: `vec_dot` of four weight rows with the same `ys`; types with a kernel that
+    /// shares the loads of `ys` and overlaps the rows override it.
+    fn vec_dot_rows4(n: usize, rows: [&[Self]; 4], ys: &[Self::VecDotType]) -> [f32; 4] {
+        rows.map(|xs| Self::vec_dot(n, xs, ys))
+    }
+
     /// Generic implementation of the dot product without simd optimizations.
     fn vec_dot_unopt(n: usize, xs: &[Self], ys: &[Self::VecDotType]) -> f32;
 }
@@ -391,6 +397,13 @@ impl GgmlType for BlockQ5_0 {
         #[cfg(target_feature = "avx2")]
         return super::avx::vec_dot_q5_0_q8_0(n, xs, ys);
         Self::vec_dot_unopt(n, xs, ys)
+    }
+
+    #[allow(unreachable_code)]
+    fn vec_dot_rows4(n: usize, rows: [&[Self]; 4], ys: &[Self::VecDotType]) -> [f32; 4] {
+        #[cfg(target_feature = "avx2")]
+        return super::avx::vec_dot_q5_0_q8_0_rows4(n, rows, ys);
+        rows.map(|xs| Self::vec_dot(n, xs, ys))
     }
 
     fn vec_dot_unopt(_n: usize, xs: &[Self], ys: &[Self::VecDotType]) -> f32 {
@@ -2335,14 +2348,23 @@ pub fn matmul<T: GgmlType>(
         let lhs_row = &lhs_b[row_idx * k_in_blocks..(row_idx + 1) * k_in_blocks];
         let dst_row = &mut dst[row_idx * n..(row_idx + 1) * n];
 
+        // Folio patch: four output columns (weight rows) per call, see `vec_dot_rows4`.
+        let rhs_col = |col_idx: usize| &rhs_t[col_idx * k_in_blocks..(col_idx + 1) * k_in_blocks];
         dst_row
-            .into_par_iter()
+            .par_chunks_mut(4)
             .enumerate()
-            .with_min_len(128)
-            .with_max_len(512)
-            .for_each(|(col_idx, dst)| {
-                let rhs_col = &rhs_t[col_idx * k_in_blocks..(col_idx + 1) * k_in_blocks];
-                *dst = T::vec_dot(k, rhs_col, lhs_row);
+            .with_min_len(32)
+            .with_max_len(128)
+            .for_each(|(quad_idx, dst)| {
+                let first_col = quad_idx * 4;
+                if let Ok(quad) = <&mut [f32; 4]>::try_from(&mut *dst) {
+                    let cols = [0, 1, 2, 3].map(|c| rhs_col(first_col + c));
+                    *quad = T::vec_dot_rows4(k, cols, lhs_row);
+                } else {
+                    for (c, dst) in dst.iter_mut().enumerate() {
+                        *dst = T::vec_dot(k, rhs_col(first_col + c), lhs_row);
+                    }
+                }
             });
     }
     Ok(())

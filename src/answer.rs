@@ -485,7 +485,7 @@ fn answer_words(text: &str) -> usize {
         .count()
 }
 
-fn user_prompt(question: &str, sources: &[Citation]) -> String {
+fn user_prompt(question: &str, sources: &[Citation], asking: Asking) -> String {
     let mut prompt = String::from("Sources:\n");
     for source in sources {
         prompt.push_str(&format!(
@@ -496,6 +496,12 @@ fn user_prompt(question: &str, sources: &[Citation]) -> String {
     }
     prompt.push_str("Question: ");
     prompt.push_str(question);
+    if asking == Asking::WhatSourcesReport {
+        prompt.push_str(
+            "\nThese sources are about the question's subject. Answer it with what they \
+             report on that subject, with the number of each source in square brackets.",
+        );
+    }
     prompt
 }
 
@@ -615,7 +621,23 @@ impl Library {
     }
 }
 
+/// How the question is put to the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asking {
+    /// The question as asked; the model may say the sources do not answer it.
+    Question,
+    /// The sources are about an open question's subject: what do they report on it?
+    WhatSourcesReport,
+}
+
+/// Why an open question is asked a second time.
+pub const OPEN_QUESTION_RETRY: &str =
+    "the model found no answer to an open question in sources about its subject";
+
 /// Answers from passages already retrieved (so a caller can choose the model after retrieval).
+/// A small model often finds "no answer" to an open question ("Has there been any change in
+/// …?") because no passage states one outright; when the passages are about its subject, it
+/// is asked once more what they report on it.
 pub async fn answer_from(
     model: &LanguageModel,
     question: &str,
@@ -624,6 +646,56 @@ pub async fn answer_from(
     cancel: &CancellationToken,
     on_event: &mut (dyn FnMut(AnswerEvent) + Send),
     started: Instant,
+) -> Result<Answer> {
+    let asked = Instant::now();
+    let first = answer_once(
+        model,
+        question,
+        retrieved.clone(),
+        options,
+        cancel,
+        on_event,
+        started,
+        Asking::Question,
+    )
+    .await?;
+    let model_said_not_found = first.model_gave_no_answer() && first.withheld.is_none();
+    if !model_said_not_found || !crate::route::is_open_question(question) {
+        return Ok(first);
+    }
+    on_event(AnswerEvent::Retry {
+        model: first.model.clone(),
+        reason: OPEN_QUESTION_RETRY.into(),
+    });
+    let first_pass_ms = elapsed_ms(asked);
+    let mut second = answer_once(
+        model,
+        question,
+        retrieved,
+        options,
+        cancel,
+        on_event,
+        started,
+        Asking::WhatSourcesReport,
+    )
+    .await?;
+    // The reader waited for both passes before the answer's first token.
+    second.timings.time_to_first_token_ms += first_pass_ms;
+    second.prompt_tokens += first.prompt_tokens;
+    second.completion_tokens += first.completion_tokens;
+    Ok(second)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn answer_once(
+    model: &LanguageModel,
+    question: &str,
+    retrieved: Retrieved,
+    options: &AnswerOptions,
+    cancel: &CancellationToken,
+    on_event: &mut (dyn FnMut(AnswerEvent) + Send),
+    started: Instant,
+    asking: Asking,
 ) -> Result<Answer> {
     let mut answer = Answer {
         question: question.to_string(),
@@ -690,7 +762,7 @@ pub async fn answer_from(
     messages.extend(history_messages(&options.history));
     messages.push(Message::new(
         Role::User,
-        user_prompt(question, &answer.sources),
+        user_prompt(question, &answer.sources, asking),
     ));
     answer.timings.prompt_ms = elapsed_ms(stage);
     on_event(AnswerEvent::Sources {

@@ -50,6 +50,43 @@ const REASONING: &[&str] = &[
     "what if",
 ];
 
+/// Words opening a question that asks whether something happened or how it went, rather than
+/// for one figure or name.
+const OPEN_OPENINGS: &[&str] = &[
+    "has", "have", "had", "is", "are", "was", "were", "does", "do", "did", "can", "could", "how",
+];
+/// Openings that ask for one quantity even though they start with "how".
+const QUANTITY_OPENINGS: &[&str] = &["how many", "how much", "how long", "how often"];
+const CHANGE_WORDS: &[&str] = &[
+    "trend",
+    "trends",
+    "change",
+    "changes",
+    "changed",
+    "fluctuated",
+];
+
+/// Whether a question is open ("Has there been any change in …?", "How has … fluctuated?",
+/// "Can any trends be identified …?") rather than a lookup of one figure or name ("How many
+/// stores …?", "What was the net income …?"). Sources about an open question's subject hold
+/// an answer to it: what they report on that subject.
+pub fn is_open_question(question: &str) -> bool {
+    let lower = question.trim().to_lowercase();
+    let first_words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .collect();
+    let opening = first_words.join(" ");
+    if QUANTITY_OPENINGS.contains(&opening.as_str()) {
+        return false;
+    }
+    first_words
+        .first()
+        .is_some_and(|first| OPEN_OPENINGS.contains(first))
+        || has_phrase(question, CHANGE_WORDS).is_some()
+}
+
 fn has_phrase(question: &str, phrases: &[&str]) -> Option<String> {
     let lower = format!(" {} ", question.to_lowercase());
     let spaced: String = lower
@@ -109,6 +146,27 @@ pub fn route_retrieved(first: RouteDecision, retrieved: &Retrieved) -> RouteDeci
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn open_questions_are_told_from_lookups() {
+        for open in [
+            "Has there been any significant change in operating expenses?",
+            "How has revenue from iPhone sales fluctuated across quarters?",
+            "Can any trends be identified in Services revenue?",
+            "Are there any new disclosures in the accounting policies?",
+            "What changes in debt were reported?",
+        ] {
+            assert!(is_open_question(open), "{open}");
+        }
+        for lookup in [
+            "How many employees did NVIDIA have at the end of fiscal year 2020?",
+            "How much did Apple spend on R&D?",
+            "What was Apple's net income for the quarter?",
+            "What percentage of revenue came from Services?",
+        ] {
+            assert!(!is_open_question(lookup), "{lookup}");
+        }
+    }
 
     #[test]
     fn wording_routes_hard_questions_to_the_larger_model() {

@@ -378,9 +378,10 @@ def write_report(r, out):
         md += ["## Retrieval (page level)", "",
                f"{ret['questions']} answerable questions; a hit is a retrieved page listed in the gold evidence "
                "(+fig: or a page of a gold document holding a key figure of the expected answer).", "",
-               table(["mode", "recall@1", "recall@5", "recall@10", "MRR", "missed (top 10)", "recall@5 +fig",
+               table(["mode", "recall@1", "recall@3", "recall@5", "recall@10", "MRR", "missed (top 10)", "recall@5 +fig",
                       "recall@10 +fig"],
-                     [(x["mode"], f"{x['recall_at_1']:.3f}", f"{x['recall_at_5']:.3f}", f"{x['recall_at_10']:.3f}",
+                     [(x["mode"], f"{x['recall_at_1']:.3f}", f"{x.get('recall_at_3', float('nan')):.3f}",
+                       f"{x['recall_at_5']:.3f}", f"{x['recall_at_10']:.3f}",
                        f"{x['mrr']:.3f}", len(x["misses"]), f"{x['recall_at_5_with_figures']:.3f}",
                        f"{x['recall_at_10_with_figures']:.3f}") for x in ret["modes"]]), "",
                "Questions hybrid search misses in its top 10: "

@@ -371,11 +371,16 @@ pub(crate) struct Evidence {
 pub struct ModeQuality {
     pub mode: SearchMode,
     pub recall_at_1: f64,
+    /// Three is how many passages an answer's prompt holds.
+    pub recall_at_3: f64,
     pub recall_at_5: f64,
     pub recall_at_10: f64,
     pub mrr: f64,
     /// Questions with no gold page in the top 10.
     pub misses: Vec<String>,
+    /// Each question's id and the 1-based rank of its first gold page in the top 10, so a
+    /// change's winners and losers can be studied.
+    pub gold_ranks: Vec<(String, Option<usize>)>,
     /// recall@5 and @10 when a page of a gold document that holds a key figure of the expected
     /// answer also counts (as the eval set's README asks).
     pub recall_at_5_with_figures: f64,
@@ -394,14 +399,23 @@ impl RetrievalReport {
     pub fn to_table(&self) -> String {
         let mut out = format!(
             "{} answerable questions, page-level gold (+fig: or a gold document's page holding a key figure)\n\
-             {:<8} {:>9} {:>9} {:>10} {:>6} {:>10} {:>11}\n",
-            self.questions, "mode", "recall@1", "recall@5", "recall@10", "MRR", "@5 +fig", "@10 +fig"
+             {:<8} {:>9} {:>9} {:>9} {:>10} {:>6} {:>10} {:>11}\n",
+            self.questions,
+            "mode",
+            "recall@1",
+            "recall@3",
+            "recall@5",
+            "recall@10",
+            "MRR",
+            "@5 +fig",
+            "@10 +fig"
         );
         for m in &self.modes {
             out.push_str(&format!(
-                "{:<8} {:>9.3} {:>9.3} {:>10.3} {:>6.3} {:>10.3} {:>11.3}\n",
+                "{:<8} {:>9.3} {:>9.3} {:>9.3} {:>10.3} {:>6.3} {:>10.3} {:>11.3}\n",
                 format!("{:?}", m.mode).to_lowercase(),
                 m.recall_at_1,
+                m.recall_at_3,
                 m.recall_at_5,
                 m.recall_at_10,
                 m.mrr,
@@ -441,9 +455,10 @@ pub async fn retrieval(
         .collect();
     let mut modes = Vec::new();
     for mode in [SearchMode::Keyword, SearchMode::Vector, SearchMode::Hybrid] {
-        let (mut at1, mut at5, mut at10, mut reciprocal) = (0.0, 0.0, 0.0, 0.0);
+        let (mut at1, mut at3, mut at5, mut at10, mut reciprocal) = (0.0, 0.0, 0.0, 0.0, 0.0);
         let (mut figures_at5, mut figures_at10) = (0.0, 0.0);
         let mut misses = Vec::new();
+        let mut gold_ranks = Vec::new();
         for record in &questions {
             let results = library
                 .search(
@@ -490,9 +505,11 @@ pub async fn retrieval(
                 figures_at5 += f64::from(u8::from(r < 5));
                 figures_at10 += 1.0;
             }
+            gold_ranks.push((record.id.clone(), rank.map(|r| r + 1)));
             match rank {
                 Some(r) => {
                     at1 += f64::from(u8::from(r < 1));
+                    at3 += f64::from(u8::from(r < 3));
                     at5 += f64::from(u8::from(r < 5));
                     at10 += 1.0;
                     reciprocal += 1.0 / (r as f64 + 1.0);
@@ -504,10 +521,12 @@ pub async fn retrieval(
         modes.push(ModeQuality {
             mode,
             recall_at_1: at1 / n,
+            recall_at_3: at3 / n,
             recall_at_5: at5 / n,
             recall_at_10: at10 / n,
             mrr: reciprocal / n,
             misses,
+            gold_ranks,
             recall_at_5_with_figures: figures_at5 / n,
             recall_at_10_with_figures: figures_at10 / n,
         });

@@ -743,11 +743,21 @@ async fn answer_once(
         return Ok(answer);
     }
 
-    // Sources: best first, until the token budget is spent (the first always goes in).
+    // Sources: best first, until the token budget is spent (the first always goes in). A
+    // passage that repeats one already chosen (the same section of another quarter's report)
+    // would take a slot without telling the model anything new.
     let stage = Instant::now();
+    let mut chosen_words: Vec<HashSet<String>> = Vec::new();
     for hit in &retrieved.hits {
         if answer.sources.len() >= options.max_sources {
             break;
+        }
+        let words: HashSet<String> = lowercase_words(&hit.chunk.text).into_iter().collect();
+        if chosen_words
+            .iter()
+            .any(|chosen| same_passage(chosen, &words))
+        {
+            continue;
         }
         let source = citation(answer.sources.len() + 1, hit, options.source_chars);
         let tokens = model.count_tokens(&source.snippet).await? + 12;
@@ -757,6 +767,7 @@ async fn answer_once(
         }
         answer.source_tokens += tokens;
         answer.sources.push(source);
+        chosen_words.push(words);
     }
     let mut messages = vec![Message::new(Role::System, SYSTEM_PROMPT)];
     messages.extend(history_messages(&options.history));
@@ -857,6 +868,18 @@ async fn answer_once(
     }
     answer.timings.total_ms = elapsed_ms(started);
     Ok(answer)
+}
+
+/// Share of their distinct words (Jaccard) above which two passages say the same thing. On the
+/// docugami-dev set, prompts held the same controls-and-procedures paragraph of three
+/// quarterly reports; 0.8 parts them and keeps tables of other quarters (their figures differ).
+const SAME_PASSAGE_OVERLAP: f64 = 0.8;
+
+/// Whether two passages, as sets of lower-cased words, say the same thing.
+fn same_passage(a: &HashSet<String>, b: &HashSet<String>) -> bool {
+    let shared = a.intersection(b).count();
+    let all = a.len() + b.len() - shared;
+    all > 0 && shared as f64 >= SAME_PASSAGE_OVERLAP * all as f64
 }
 
 /// The figures of an answer when not one of them is in its sources: a small model that finds no
@@ -982,6 +1005,21 @@ pub fn question_highlights(question: &str, text: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_passage_repeated_in_another_report_is_the_same_passage() {
+        let words = |text: &str| -> HashSet<String> { lowercase_words(text).into_iter().collect() };
+        let controls = "Based on this evaluation, the Company's principal executive officer and \
+            principal financial officer concluded that the disclosure controls and procedures \
+            were effective as of July 1, 2023.";
+        let next_quarter = controls.replace("July 1, 2023", "December 30, 2023");
+        assert!(same_passage(&words(controls), &words(&next_quarter)));
+        let table = "Services net sales 21,213 19,604 62,886 58,941 iPhone 39,669 40,665";
+        let other_quarter = "Services net sales 20,907 19,821 64,080 59,337 iPhone 51,334 50,570";
+        assert!(!same_passage(&words(table), &words(other_quarter)));
+        assert!(!same_passage(&words(controls), &words(table)));
+        assert!(!same_passage(&HashSet::new(), &HashSet::new()));
+    }
 
     #[test]
     fn periods_no_passage_mentions_are_found() {

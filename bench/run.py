@@ -323,10 +323,11 @@ def summary_rows(r):
         rows.append(("end-to-end ingest (1×), pages/s", fmt(p["end_to_end_pages"]["per_second"], 2), "", "", "", ""))
         rows.append(("hybrid search p50 / p95, ms", f"{p['search']['p50_ms']:.1f} / {p['search']['p95_ms']:.1f}",
                      "", "", "p95 ≤ 50", verdict(p["search"]["p95_ms"], 50, higher_is_better=False)))
-        rss = [q["peak_rss_bytes"] for q in scale if q.get("peak_rss_bytes")]
-        if rss:
-            rows.append(("peak RSS across scales, MiB",
-                         " → ".join(f"{b / 2**20:.0f}" for b in rss), "", "", "flat", ""))
+        for key, label in [("peak_rss_bytes", "peak"), ("median_rss_bytes", "median")]:
+            rss = [q[key] for q in scale if q.get(key)]
+            if rss:
+                rows.append((f"{label} RSS while ingesting, across scales, MiB",
+                             " → ".join(f"{b / 2**20:.0f}" for b in rss), "", "", "flat", ""))
     answers = (r.get("answers") or {}).get("rows", [])
     for a in answers:
         rows.append((f"time to first token, RAG question ({a['model']}), ms", fmt(a["ttft_median_ms"], 0),
@@ -403,11 +404,15 @@ def write_report(r, out):
         md += ["## Scale", "", f"Base corpus: {', '.join(scale['base_files'])}; larger sizes are copies "
                "(distinct files, same text).", "",
                table(["corpus", "pages", "chunks", "ingest pages/s", "ingest chunks/s", "search p50 ms",
-                      "search p95 ms", "peak RSS MiB"],
+                      "search p95 ms", "peak RSS MiB", "median / p95 RSS MiB"],
                      [(f"{p['factor']}×", p["end_to_end_pages"]["items"], p["end_to_end_chunks"]["items"],
                        fmt(p["end_to_end_pages"]["per_second"], 2), fmt(p["end_to_end_chunks"]["per_second"], 2),
                        fmt(p["search"]["p50_ms"]), fmt(p["search"]["p95_ms"]),
-                       fmt((p.get("peak_rss_bytes") or 0) / 2**20, 0)) for p in scale["points"]]), "",
+                       fmt((p.get("peak_rss_bytes") or 0) / 2**20, 0),
+                       f'{(p.get("median_rss_bytes") or 0) / 2**20:.0f} / {(p.get("p95_rss_bytes") or 0) / 2**20:.0f}')
+                      for p in scale["points"]]), "",
+               "RSS is sampled every 100 ms while `add` runs; the peak is the highest of those moments "
+               "(a longer run draws more of them), the median is the typical working set.", "",
                "![scale](scale.svg)", ""]
     md += ["![ratios](ratios.svg)", ""]
     (out / "report.md").write_text("\n".join(md))
@@ -457,10 +462,11 @@ def write_ratio_plot(r, path):
 
 
 def write_scale_plot(points, path):
-    """Three small line charts against corpus size: ingest pages/s, search p95, peak RSS."""
+    """Small line charts against corpus size: ingest pages/s, search p95, peak and median RSS."""
     series = [("ingest pages/s", [p["end_to_end_pages"]["per_second"] for p in points]),
               ("search p95 ms", [p["search"]["p95_ms"] for p in points]),
-              ("peak RSS MiB", [(p.get("peak_rss_bytes") or 0) / 2**20 for p in points])]
+              ("peak RSS MiB", [(p.get("peak_rss_bytes") or 0) / 2**20 for p in points]),
+              ("median RSS MiB", [(p.get("median_rss_bytes") or 0) / 2**20 for p in points])]
     pages = [p["end_to_end_pages"]["items"] for p in points]
     w, h, pad = 240, 160, 40
     body = []
@@ -479,7 +485,7 @@ def write_scale_plot(points, path):
             body += [f'<circle cx="{px(k):.1f}" cy="{py(v):.1f}" r="3" fill="#1565c0"/>',
                      f'<text x="{px(k):.1f}" y="{py(v) - 6:.1f}" text-anchor="middle">{v:.1f}</text>',
                      f'<text x="{px(k):.1f}" y="{h + 6}" text-anchor="middle" fill="#555">{pages[k]} p</text>']
-    Path(path).write_text(svg(3 * (w + 20), h + 20, body))
+    Path(path).write_text(svg(len(series) * (w + 20), h + 20, body))
 
 
 def main():

@@ -64,9 +64,13 @@ impl MiniLmEmbedder {
             }))
             .map_err(|e| Error::Embedding(format!("tokenizer truncation: {e}")))?;
         let weights_path = file("model.safetensors")?;
-        let weights = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
         let device = Device::Cpu;
-        let tensors = candle_core::safetensors::load_buffer(&weights, &device)?;
+        // The file's bytes (90 MB) are dropped before the encoder lays the weights out again,
+        // so loading never holds three copies at once.
+        let tensors = {
+            let weights = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
+            candle_core::safetensors::load_buffer(&weights, &device)?
+        };
         let model = BertEncoder::new(tensors, &config)?;
         let dimension = model.hidden_size();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -19,18 +19,20 @@ pub fn default_models_dir() -> PathBuf {
 
 /// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.
 pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    kib_field_bytes("/proc/self/status", "VmHWM:")
+}
+
+/// A `Name:   123 kB` line of a Linux /proc file, in bytes.
+fn kib_field_bytes(file: &str, name: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find(|l| l.starts_with(name))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
 
 /// Memory the kernel can hand out now without swapping (Linux `MemAvailable`), in bytes.
 pub fn available_memory_bytes() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    kib_field_bytes("/proc/meminfo", "MemAvailable:")
 }
 
 /// The offline switches of the model stack (Hugging Face hub client inside mistral.rs). Folio
@@ -53,4 +55,63 @@ pub fn set_offline_environment() {
 /// `peak_rss_bytes` measures only what follows. Best effort.
 pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Resident memory of this process now, in bytes (Linux `VmRSS`), if known.
+pub fn resident_bytes() -> Option<u64> {
+    kib_field_bytes("/proc/self/status", "VmRSS:")
+}
+
+/// Samples this process' resident memory on a background thread until `finish`: the peak
+/// alone is the highest of thousands of samples of a working set that swings with the
+/// allocator's timing, so a long run shows a higher peak even when memory does not grow.
+pub struct ResidentSampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Vec<u64>>>,
+}
+
+impl ResidentSampler {
+    pub fn start(every: std::time::Duration) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("rss-sampler".into())
+            .spawn(move || {
+                let mut samples = Vec::new();
+                while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                    samples.extend(resident_bytes());
+                    std::thread::sleep(every);
+                }
+                samples
+            })
+            .ok();
+        ResidentSampler { stop, thread }
+    }
+
+    /// The samples taken, in order (none where the platform does not report them).
+    pub fn finish(mut self) -> Vec<u64> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resident_memory_is_sampled_until_finished() {
+        let held = vec![1u8; 8 << 20];
+        let sampler = ResidentSampler::start(std::time::Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        let samples = sampler.finish();
+        assert!(held.iter().all(|&b| b == 1));
+        if cfg!(target_os = "linux") {
+            assert!(samples.len() >= 3, "{} samples", samples.len());
+            assert!(samples.iter().all(|&s| s > 8 << 20));
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! folder of PDFs, measured in one run on a scratch library.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -10,7 +10,7 @@ pub use crate::embed::BATCH_SIZE;
 use crate::error::{Error, Result};
 use crate::library::{Access, Library, LibraryPaths};
 use crate::retrieve::{SearchMode, SearchOptions, SearchTimings};
-use crate::system::{peak_rss_bytes, reset_peak_rss};
+use crate::system::{peak_rss_bytes, reset_peak_rss, ResidentSampler};
 
 pub mod models;
 pub mod speed;
@@ -61,15 +61,27 @@ pub struct IngestBenchReport {
     /// Peak resident memory during `add` (the extraction and embedding steps before it are
     /// not counted where the peak can be reset, i.e. on Linux).
     pub peak_rss_bytes: Option<u64>,
+    /// Resident memory sampled every 100 ms during `add`: median and 95th percentile. Unlike
+    /// the peak, they do not rise with the length of the run unless memory itself grows.
+    pub median_rss_bytes: Option<u64>,
+    pub p95_rss_bytes: Option<u64>,
     pub search: SearchLatency,
     pub threads: usize,
 }
 
 impl IngestBenchReport {
     pub fn to_table(&self) -> String {
-        let rss = self.peak_rss_bytes.map_or("n/a".to_string(), |b| {
-            format!("{:.0} MiB", b as f64 / 1048576.0)
-        });
+        let mib = |bytes: Option<u64>| {
+            bytes.map_or("n/a".to_string(), |b| {
+                format!("{:.0} MiB", b as f64 / 1048576.0)
+            })
+        };
+        let rss = format!(
+            "{} (median {}, p95 {})",
+            mib(self.peak_rss_bytes),
+            mib(self.median_rss_bytes),
+            mib(self.p95_rss_bytes)
+        );
         format!(
             "files {} · pages {} · threads {}\n\
              {:<34} {:>10.1} pages/s  ({} pages in {:.1}s)\n\
@@ -183,6 +195,16 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
         .cloned()
         .collect();
     let (embedding, _) = speed::embedding(&options.models, &sample, options.batch_size)?;
+    // The search queries are taken now, so the corpus' text (tens of MB at the larger scales)
+    // is not held during ingestion and counted in its peak memory.
+    let mut queries = match &options.queries {
+        Some(path) => read_queries(path)?,
+        None => queries_from_chunks(&chunk_texts, options.searches),
+    };
+    if queries.is_empty() {
+        queries.push("document".into());
+    }
+    drop((chunk_texts, sample));
 
     // 3. End to end into a scratch library.
     let scratch = std::env::temp_dir().join(format!("folio-bench-{}", std::process::id()));
@@ -194,6 +216,7 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
     let mut library = Library::open(paths, Access::Write).await?;
     // The peak below is that of ingestion alone, not of steps 1 and 2.
     reset_peak_rss();
+    let sampler = ResidentSampler::start(Duration::from_millis(100));
     let started = Instant::now();
     let report = library
         .add(
@@ -218,15 +241,11 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
     let end_to_end_pages = Rate::new(e2e_pages, seconds);
     let end_to_end_chunks = Rate::new(e2e_chunks, seconds);
     let peak = peak_rss_bytes();
+    let mut resident: Vec<f64> = sampler.finish().into_iter().map(|b| b as f64).collect();
+    resident.sort_by(f64::total_cmp);
+    let resident_at = |p: f64| (!resident.is_empty()).then(|| percentile(&resident, p) as u64);
 
     // 4. Hybrid search latency (model warm, as in an interactive session).
-    let mut queries = match &options.queries {
-        Some(path) => read_queries(path)?,
-        None => queries_from_chunks(&chunk_texts, options.searches),
-    };
-    if queries.is_empty() {
-        queries.push("document".into());
-    }
     let latency = search_latency(&library, &queries, options.searches).await?;
     library.close().await;
     let _ = std::fs::remove_dir_all(&scratch);
@@ -240,6 +259,8 @@ pub async fn ingest(dir: &Path, options: &IngestBenchOptions) -> Result<IngestBe
         end_to_end_pages,
         end_to_end_chunks,
         peak_rss_bytes: peak,
+        median_rss_bytes: resident_at(0.5),
+        p95_rss_bytes: resident_at(0.95),
         search: latency,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     })

@@ -411,8 +411,8 @@ def write_report(r, out):
                        fmt((p.get("peak_rss_bytes") or 0) / 2**20, 0),
                        f'{(p.get("median_rss_bytes") or 0) / 2**20:.0f} / {(p.get("p95_rss_bytes") or 0) / 2**20:.0f}')
                       for p in scale["points"]]), "",
-               "RSS is sampled every 100 ms while `add` runs; the peak is the highest of those moments "
-               "(a longer run draws more of them), the median is the typical working set.", "",
+               "The peak is the kernel's high-water mark for `add` (a longer run has more moments that can "
+               "reach it); median and p95 come from resident memory sampled every 100 ms while `add` runs.", "",
                "![scale](scale.svg)", ""]
     md += ["![ratios](ratios.svg)", ""]
     (out / "report.md").write_text("\n".join(md))

@@ -1,6 +1,10 @@
 //! Where Folio keeps its data by default, and process measurements.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// The platform data folder (`~/.local/share/folio` on Linux), holding `library/` and `models/`.
 pub fn data_dir() -> PathBuf {
@@ -62,23 +66,22 @@ pub fn resident_bytes() -> Option<u64> {
     kib_field_bytes("/proc/self/status", "VmRSS:")
 }
 
-/// Samples this process' resident memory on a background thread until `finish`: the peak
-/// alone is the highest of thousands of samples of a working set that swings with the
-/// allocator's timing, so a long run shows a higher peak even when memory does not grow.
+/// Samples this process' resident memory on a background thread until `finish`. The peak
+/// (`VmHWM`) is one moment; the samples show the working set the run keeps most of the time.
 pub struct ResidentSampler {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<Vec<u64>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Vec<u64>>>,
 }
 
 impl ResidentSampler {
-    pub fn start(every: std::time::Duration) -> Self {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    pub fn start(every: Duration) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let thread = std::thread::Builder::new()
             .name("rss-sampler".into())
             .spawn(move || {
                 let mut samples = Vec::new();
-                while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                while !stopped.load(Ordering::Relaxed) {
                     samples.extend(resident_bytes());
                     std::thread::sleep(every);
                 }
@@ -89,12 +92,9 @@ impl ResidentSampler {
     }
 
     /// The samples taken, in order (none where the platform does not report them).
-    pub fn finish(mut self) -> Vec<u64> {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or_default()
+    pub fn finish(self) -> Vec<u64> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.and_then(|t| t.join().ok()).unwrap_or_default()
     }
 }
 
@@ -105,8 +105,8 @@ mod tests {
     #[test]
     fn resident_memory_is_sampled_until_finished() {
         let held = vec![1u8; 8 << 20];
-        let sampler = ResidentSampler::start(std::time::Duration::from_millis(5));
-        std::thread::sleep(std::time::Duration::from_millis(60));
+        let sampler = ResidentSampler::start(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(60));
         let samples = sampler.finish();
         assert!(held.iter().all(|&b| b == 1));
         if cfg!(target_os = "linux") {

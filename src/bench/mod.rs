@@ -61,8 +61,8 @@ pub struct IngestBenchReport {
     /// Peak resident memory during `add` (the extraction and embedding steps before it are
     /// not counted where the peak can be reset, i.e. on Linux).
     pub peak_rss_bytes: Option<u64>,
-    /// Resident memory sampled every 100 ms during `add`: median and 95th percentile. Unlike
-    /// the peak, they do not rise with the length of the run unless memory itself grows.
+    /// Resident memory sampled every 100 ms during `add`: median and 95th percentile, the
+    /// working set most of the run keeps (the peak is a single moment).
     pub median_rss_bytes: Option<u64>,
     pub p95_rss_bytes: Option<u64>,
     pub search: SearchLatency,

@@ -16,6 +16,13 @@ use crate::error::{Error, Result};
 
 const TABLE: &str = "chunks";
 
+/// Lance caches every version's manifest and every file's metadata it has seen, up to 1 GiB by
+/// default: ingestion writes a version per embedding round, so that cache would grow with the
+/// library. A few MiB hold what a search needs (the current version's metadata).
+const METADATA_CACHE_BYTES: usize = 8 * 1024 * 1024;
+/// Loaded vector indexes (none yet: search is an exact scan); bounded like the metadata.
+const INDEX_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 pub struct VectorIndex {
     table: Table,
     dimension: usize,
@@ -57,7 +64,15 @@ impl VectorIndex {
         let uri = dir.to_str().ok_or_else(|| {
             Error::InvalidInput(format!("library path is not UTF-8: {}", dir.display()))
         })?;
-        let db = lancedb::connect(uri).execute().await?;
+        let session = lance::session::Session::new(
+            INDEX_CACHE_BYTES,
+            METADATA_CACHE_BYTES,
+            Arc::new(lance_io::object_store::ObjectStoreRegistry::default()),
+        );
+        let db = lancedb::connect(uri)
+            .session(Arc::new(session))
+            .execute()
+            .await?;
         let table = match db.open_table(TABLE).execute().await {
             Ok(table) => table,
             Err(lancedb::Error::TableNotFound { .. }) => {

@@ -16,9 +16,9 @@ use crate::error::{Error, Result};
 
 const TABLE: &str = "chunks";
 
-/// Lance caches every version's manifest and every file's metadata it has seen, up to 1 GiB by
-/// default: ingestion writes a version per embedding round, so that cache would grow with the
-/// library. A few MiB hold what a search needs (the current version's metadata).
+/// Lance caches the manifest and transaction of every version it has seen, up to 1 GiB by
+/// default: ingestion writes a version per embedding round, so that cache grew all through a
+/// long ingestion. A few MiB hold what a search needs (the current version's metadata).
 const METADATA_CACHE_BYTES: usize = 8 * 1024 * 1024;
 /// Loaded vector indexes (none yet: search is an exact scan); bounded like the metadata.
 const INDEX_CACHE_BYTES: usize = 64 * 1024 * 1024;

@@ -404,10 +404,10 @@ def write_report(r, out):
         md += ["## Scale", "", f"Base corpus: {', '.join(scale['base_files'])}; larger sizes are copies "
                "(distinct files, same text).", "",
                table(["corpus", "pages", "chunks", "ingest pages/s", "ingest chunks/s", "search p50 ms",
-                      "search p95 ms", "peak RSS MiB", "median / p95 RSS MiB"],
+                      "search p95 ms", "vector search", "peak RSS MiB", "median / p95 RSS MiB"],
                      [(f"{p['factor']}×", p["end_to_end_pages"]["items"], p["end_to_end_chunks"]["items"],
                        fmt(p["end_to_end_pages"]["per_second"], 2), fmt(p["end_to_end_chunks"]["per_second"], 2),
-                       fmt(p["search"]["p50_ms"]), fmt(p["search"]["p95_ms"]),
+                       fmt(p["search"]["p50_ms"]), fmt(p["search"]["p95_ms"]), vector_search(p["search"]),
                        fmt((p.get("peak_rss_bytes") or 0) / 2**20, 0),
                        f'{(p.get("median_rss_bytes") or 0) / 2**20:.0f} / {(p.get("p95_rss_bytes") or 0) / 2**20:.0f}')
                       for p in scale["points"]]), "",
@@ -459,6 +459,12 @@ def write_ratio_plot(r, path):
     body.append(f'<line x1="{x(1):.1f}" x2="{x(1):.1f}" y1="26" y2="{axis_y}" stroke="#888" stroke-dasharray="4 3"/>')
     body.append(f'<text x="{x(1):.1f}" y="{axis_y + 14}" text-anchor="middle" fill="#555">1×</text>')
     Path(path).write_text(svg(left + width + 80, axis_y + 24, body))
+
+
+def vector_search(search):
+    """How a scale point's vector search ran: an exact scan, or the approximate index and its recall."""
+    recall = search.get("approximate_recall_at_10")
+    return "exact scan" if recall is None else f"IVF index, recall@10 {recall:.3f} of exact"
 
 
 def write_scale_plot(points, path):

@@ -288,6 +288,9 @@ pub struct SearchLatency {
     pub p95_ms: f64,
     /// Mean time per search stage.
     pub stages_mean: SearchTimings,
+    /// With an approximate vector index: the share of the exact scan's 10 nearest passages that
+    /// the indexed search also returns, over the distinct queries (none: every search is exact).
+    pub approximate_recall_at_10: Option<f64>,
 }
 
 async fn search_latency(
@@ -317,6 +320,11 @@ async fn search_latency(
     }
     let n = latencies.len().max(1) as f64;
     latencies.sort_by(f64::total_cmp);
+    let approximate_recall_at_10 = if library.vectors.has_approximate_index().await? {
+        Some(approximate_recall(library, queries).await?)
+    } else {
+        None
+    };
     Ok(SearchLatency {
         queries: latencies.len(),
         p50_ms: percentile(&latencies, 0.5),
@@ -328,14 +336,45 @@ async fn search_latency(
             catalog_ms: stages.catalog_ms / n,
             total_ms: stages.total_ms / n,
         },
+        approximate_recall_at_10,
     })
+}
+
+/// The share of the exact 10 nearest vectors that the indexed search also finds.
+async fn approximate_recall(library: &Library, queries: &[String]) -> Result<f64> {
+    let embedder = library.embedder()?;
+    let mut distinct: Vec<&str> = queries.iter().map(String::as_str).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let (mut found, mut wanted) = (0usize, 0usize);
+    for query in distinct {
+        let Some(vector) = embedder.embed(&[query])?.pop() else {
+            continue;
+        };
+        let approximate = library.vectors.search(&vector, 10, &[]).await?;
+        let exact = library.vectors.search_exact(&vector, 10).await?;
+        wanted += exact.len();
+        found += exact
+            .iter()
+            .filter(|hit| approximate.iter().any(|a| a.chunk_id == hit.chunk_id))
+            .count();
+    }
+    Ok(found as f64 / wanted.max(1) as f64)
 }
 
 impl SearchLatency {
     pub fn to_table(&self) -> String {
+        let vector_search = match self.approximate_recall_at_10 {
+            Some(recall) => format!(
+                "{:<34} approximate index, recall@10 {recall:.3} of the exact scan\n",
+                "  vector search"
+            ),
+            None => format!("{:<34} exact scan\n", "  vector search"),
+        };
         format!(
             "{:<34} {:>10.1} ms p50, {:.1} ms p95 over {} queries\n\
-             {:<34} keyword {:.1} ms, query embedding {:.1} ms, vector {:.1} ms, catalog {:.1} ms\n",
+             {:<34} keyword {:.1} ms, query embedding {:.1} ms, vector {:.1} ms, catalog {:.1} ms\n\
+             {vector_search}",
             "hybrid search",
             self.p50_ms,
             self.p95_ms,

@@ -1,5 +1,6 @@
 //! Vector index (LanceDB, embedded in a library folder): one row per embedded chunk, keyed by
-//! chunk id. Derived from the catalog; exact (flat) cosine search.
+//! chunk id. Derived from the catalog. Cosine search: an exact scan, and an approximate (IVF)
+//! index once the library holds `ANN_MIN_VECTORS` vectors.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,7 +9,9 @@ use arrow_array::types::Float32Type;
 use arrow_array::{Array, FixedSizeListArray, Float32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use futures::TryStreamExt;
-use lancedb::query::{ExecutableQuery, QueryBase, Select};
+use lancedb::index::vector::IvfFlatIndexBuilder;
+use lancedb::index::Index;
+use lancedb::query::{ExecutableQuery, QueryBase, Select, VectorQuery};
 use lancedb::table::OptimizeAction;
 use lancedb::{DistanceType, Table};
 
@@ -20,12 +23,21 @@ const TABLE: &str = "chunks";
 /// default: ingestion writes a version per embedding round, so that cache grew all through a
 /// long ingestion. A few MiB hold what a search needs (the current version's metadata).
 const METADATA_CACHE_BYTES: usize = 8 * 1024 * 1024;
-/// Loaded vector indexes (none yet: search is an exact scan); bounded like the metadata.
+/// The partitions of the approximate index, once loaded (~35 MB at 22,000 vectors).
 const INDEX_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// From this many vectors on, `compact` builds an approximate index (IVF: vectors grouped
+/// around trained centroids, a search scans the groups nearest the query). Below it an exact
+/// scan is fast enough: the bench's search p95 was 33.6 ms at 5,500 vectors, 84.8 ms at 22,000.
+pub const ANN_MIN_VECTORS: usize = 10_000;
+/// Groups scanned per search. About √n groups are trained, so 20 of them are a tenth of a
+/// 40,000-vector library and a shrinking share of larger ones.
+const ANN_PROBES: usize = 20;
 
 pub struct VectorIndex {
     table: Table,
     dimension: usize,
+    ann_min_vectors: usize,
 }
 
 /// One vector match: chunk id and cosine similarity (1 = same direction).
@@ -91,7 +103,17 @@ impl VectorIndex {
             }
             Err(e) => return Err(e.into()),
         };
-        Ok(VectorIndex { table, dimension })
+        Ok(VectorIndex {
+            table,
+            dimension,
+            ann_min_vectors: ANN_MIN_VECTORS,
+        })
+    }
+
+    /// Builds the approximate index from `vectors` on instead of `ANN_MIN_VECTORS` (tests).
+    pub fn with_ann_min_vectors(mut self, vectors: usize) -> Self {
+        self.ann_min_vectors = vectors;
+        self
     }
 
     pub fn dimension(&self) -> usize {
@@ -177,18 +199,36 @@ impl VectorIndex {
         Ok(ids)
     }
 
-    /// Nearest chunks to `query` by cosine similarity; a non-empty `scope` restricts them to
-    /// those documents.
+    /// Nearest chunks to `query` by cosine similarity (through the approximate index once the
+    /// library has one); a non-empty `scope` restricts them to those documents. Scoped searches
+    /// scan exactly: a document's passages may lie in groups the index would not scan, and the
+    /// filter leaves few vectors to compare.
     pub async fn search(
         &self,
         query: &[f32],
         limit: usize,
         scope: &[i64],
     ) -> Result<Vec<VectorHit>> {
+        self.nearest(query, limit, scope, scope.is_empty()).await
+    }
+
+    /// `search` by an exact scan of every vector, whatever the index: what the approximate
+    /// search is measured against.
+    pub async fn search_exact(&self, query: &[f32], limit: usize) -> Result<Vec<VectorHit>> {
+        self.nearest(query, limit, &[], false).await
+    }
+
+    async fn nearest(
+        &self,
+        query: &[f32],
+        limit: usize,
+        scope: &[i64],
+        approximate: bool,
+    ) -> Result<Vec<VectorHit>> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut search = self
+        let search: VectorQuery = self
             .table
             .query()
             .nearest_to(query)?
@@ -196,6 +236,11 @@ impl VectorIndex {
             .distance_type(DistanceType::Cosine)
             .limit(limit)
             .select(Select::columns(&["chunk_id"]));
+        let mut search = if approximate {
+            search.nprobes(ANN_PROBES)?
+        } else {
+            search.bypass_vector_index()
+        };
         if !scope.is_empty() {
             let ids: Vec<String> = scope.iter().map(i64::to_string).collect();
             search = search.only_if(format!("document_id IN ({})", ids.join(", ")));
@@ -222,9 +267,115 @@ impl VectorIndex {
         Ok(hits)
     }
 
-    /// Merges the small files that many appends leave behind and drops old versions.
+    /// Merges the small files that many appends leave behind, drops old versions and adds new
+    /// vectors to the approximate index; builds that index once the library is large enough.
     pub async fn compact(&self) -> Result<()> {
         self.table.optimize(OptimizeAction::All).await?;
+        let vectors = self.len().await?;
+        if vectors >= self.ann_min_vectors.max(1) && !self.has_approximate_index().await? {
+            let groups = (vectors as f64).sqrt().round().max(1.0) as u32;
+            let index = IvfFlatIndexBuilder::default()
+                .distance_type(DistanceType::Cosine)
+                .num_partitions(groups);
+            self.table
+                .create_index(&["vector"], Index::IvfFlat(index))
+                .execute()
+                .await?;
+        }
         Ok(())
+    }
+
+    pub async fn has_approximate_index(&self) -> Result<bool> {
+        Ok(self
+            .table
+            .list_indices()
+            .await?
+            .iter()
+            .any(|index| index.columns.iter().any(|column| column == "vector")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests fail loudly
+    use super::*;
+
+    const DIMENSION: usize = 16;
+
+    /// Unit vectors spread over the sphere, the same on every run (a linear congruential
+    /// generator, so the test needs no random crate).
+    fn spread_vectors(count: usize) -> Vec<(i64, i64, Vec<f32>)> {
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        (0..count)
+            .map(|i| {
+                let mut v: Vec<f32> = (0..DIMENSION)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+                    })
+                    .collect();
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                v.iter_mut().for_each(|x| *x /= norm);
+                (i as i64, (i / 100) as i64, v)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn large_libraries_get_an_approximate_index_that_finds_the_exact_neighbours() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = spread_vectors(2_000);
+        let small = VectorIndex::open(&dir.path().join("small"), DIMENSION)
+            .await
+            .unwrap()
+            .with_ann_min_vectors(rows.len() + 1);
+        small.add(&rows).await.unwrap();
+        small.compact().await.unwrap();
+        assert!(!small.has_approximate_index().await.unwrap());
+
+        let large = VectorIndex::open(&dir.path().join("large"), DIMENSION)
+            .await
+            .unwrap()
+            .with_ann_min_vectors(rows.len());
+        for part in rows.chunks(500) {
+            large.add(part).await.unwrap();
+        }
+        large.compact().await.unwrap();
+        assert!(large.has_approximate_index().await.unwrap());
+
+        let mut found = 0;
+        let mut wanted = 0;
+        for (chunk_id, _, query) in rows.iter().step_by(50) {
+            let approximate = large.search(query, 10, &[]).await.unwrap();
+            let exact = large.search_exact(query, 10).await.unwrap();
+            assert_eq!(approximate.first().map(|hit| hit.chunk_id), Some(*chunk_id));
+            assert_eq!(exact.first().map(|hit| hit.chunk_id), Some(*chunk_id));
+            wanted += exact.len();
+            found += exact
+                .iter()
+                .filter(|hit| approximate.iter().any(|a| a.chunk_id == hit.chunk_id))
+                .count();
+        }
+        // 20 of ~45 groups scanned: nearly every exact neighbour is found.
+        assert!(found * 10 >= wanted * 9, "{found} of {wanted} neighbours");
+
+        // Vectors added later are searched too (folded into the index or scanned).
+        let later = spread_vectors(2_100).split_off(2_000);
+        large.add(&later).await.unwrap();
+        let (chunk_id, _, query) = &later[7];
+        let hits = large.search(query, 1, &[]).await.unwrap();
+        assert_eq!(hits.first().map(|hit| hit.chunk_id), Some(*chunk_id));
+        large.compact().await.unwrap();
+        let hits = large.search(query, 1, &[]).await.unwrap();
+        assert_eq!(hits.first().map(|hit| hit.chunk_id), Some(*chunk_id));
+
+        // A search scoped to a document far from the query still gets that document's nearest.
+        let elsewhere = large.search(query, 5, &[3]).await.unwrap();
+        assert_eq!(elsewhere.len(), 5);
+        assert!(elsewhere
+            .iter()
+            .all(|hit| (300..400).contains(&hit.chunk_id)));
     }
 }

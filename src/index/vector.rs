@@ -201,8 +201,7 @@ impl VectorIndex {
 
     /// Nearest chunks to `query` by cosine similarity (through the approximate index once the
     /// library has one); a non-empty `scope` restricts them to those documents. Scoped searches
-    /// scan exactly: a document's passages may lie in groups the index would not scan, and the
-    /// filter leaves few vectors to compare.
+    /// scan exactly, so a document's passages are found even in groups the index would skip.
     pub async fn search(
         &self,
         query: &[f32],

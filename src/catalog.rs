@@ -150,6 +150,15 @@ pub struct CatalogCounts {
     pub pending_chunks: i64,
 }
 
+/// What a search needs to know of the library before it runs (see `Catalog::search_state`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SearchState {
+    pub has_passages: bool,
+    pub has_vectors: bool,
+    /// Passages of searchable documents still wait for their vector.
+    pub has_pending: bool,
+}
+
 /// What both indexes see of a chunk: its document's title and running title as a header line,
 /// then its text. A passage rarely names its document ("net sales rose 8%"), while questions do.
 const INDEXED_TEXT: &str = "d.title || \
@@ -472,6 +481,28 @@ impl Catalog {
     pub async fn pending_chunks(&self) -> Result<i64> {
         let row = sqlx::query(PENDING_CHUNKS).fetch_one(&self.pool).await?;
         Ok(row.try_get(0)?)
+    }
+
+    /// Whether searchable passages, vectors and passages awaiting their vector exist: what
+    /// every search checks, answered from the indexes without counting every chunk (counting
+    /// took 3.8 ms a search at 24,000 chunks).
+    pub async fn search_state(&self) -> Result<SearchState> {
+        let row = sqlx::query(
+            "SELECT \
+               EXISTS (SELECT 1 FROM chunks c JOIN documents d ON d.id = c.document_id \
+                 WHERE d.status IN ('searchable', 'indexed')), \
+               EXISTS (SELECT 1 FROM chunks c JOIN documents d ON d.id = c.document_id \
+                 WHERE c.embedded = 1 AND d.status IN ('searchable', 'indexed')), \
+               EXISTS (SELECT 1 FROM chunks c JOIN documents d ON d.id = c.document_id \
+                 WHERE c.embedded = 0 AND d.status = 'searchable')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(SearchState {
+            has_passages: row.try_get(0)?,
+            has_vectors: row.try_get(1)?,
+            has_pending: row.try_get(2)?,
+        })
     }
 
     pub async fn counts(&self) -> Result<CatalogCounts> {

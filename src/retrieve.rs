@@ -116,22 +116,29 @@ impl Library {
                 })
             });
         let stage = Instant::now();
-        let counts = self.counts().await?;
-        timings.catalog_ms = elapsed_ms(stage);
+        let state = self.catalog.search_state().await?;
         let mut warnings = Vec::new();
         let mut mode = options.mode;
-        if counts.embedded_chunks == 0 && mode == SearchMode::Hybrid {
+        if !state.has_vectors && mode == SearchMode::Hybrid {
             mode = SearchMode::Keyword;
-            if counts.keyword_chunks > 0 {
+            if state.has_passages {
                 warnings.push("no vectors computed yet: keyword results only".to_string());
             }
         }
-        if counts.pending_chunks > 0 && mode != SearchMode::Keyword {
-            warnings.push(format!(
-                "{} of {} passages are not embedded yet; they are found by keyword only",
-                counts.pending_chunks, counts.keyword_chunks
-            ));
+        // Counted only while passages wait for their vectors (during or after an interrupted
+        // ingestion), so that the warning can say how many.
+        let mut pending_chunks = 0;
+        if state.has_pending {
+            let counts = self.counts().await?;
+            pending_chunks = counts.pending_chunks;
+            if mode != SearchMode::Keyword {
+                warnings.push(format!(
+                    "{} of {} passages are not embedded yet; they are found by keyword only",
+                    counts.pending_chunks, counts.keyword_chunks
+                ));
+            }
         }
+        timings.catalog_ms = elapsed_ms(stage);
         let candidates = (options.k * 5).max(50);
         // Without vectors in the library the embedding is not needed (nor waited for).
         let query_vector = match embedding_job {
@@ -250,7 +257,7 @@ impl Library {
         Ok(SearchResults {
             hits,
             mode,
-            chunks_without_vectors: counts.pending_chunks,
+            chunks_without_vectors: pending_chunks,
             top_similarity: vector_hits.iter().map(|h| h.similarity).reduce(f32::max),
             warnings,
             timings,

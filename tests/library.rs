@@ -367,6 +367,7 @@ async fn keyword_search_works_before_vectors_exist() {
         .unwrap();
     assert_eq!(results.mode, SearchMode::Keyword);
     assert!(!results.warnings.is_empty());
+    assert_eq!(results.chunks_without_vectors, counts.pending_chunks);
     assert_eq!(results.hits[0].chunk.page, 2);
     // The next run computes the missing vectors.
     assert!(library.embed_pending(&|_| {}).await.unwrap() as i64 == counts.pending_chunks);

@@ -12,7 +12,7 @@ use futures::TryStreamExt;
 use lancedb::index::vector::IvfFlatIndexBuilder;
 use lancedb::index::Index;
 use lancedb::query::{ExecutableQuery, QueryBase, Select, VectorQuery};
-use lancedb::table::OptimizeAction;
+use lancedb::table::{CompactionOptions, OptimizeAction, OptimizeOptions};
 use lancedb::{DistanceType, Table};
 
 use crate::error::{Error, Result};
@@ -37,6 +37,12 @@ pub const ANN_MIN_VECTORS: usize = 1_000;
 const ANN_RETRAIN_GROWTH: usize = 4;
 /// The index's name records how many vectors trained it (`vector_ivf_<n>`).
 const ANN_INDEX_PREFIX: &str = "vector_ivf_";
+/// Segments the approximate index may reach before those added since training are merged: each
+/// one is searched on its own.
+const ANN_MAX_SEGMENTS: usize = 4;
+/// Compaction merges fragments smaller than this (lance's default is a million rows, which
+/// made every compaction rewrite the whole table).
+const COMPACT_TARGET_ROWS: usize = 8_192;
 /// Groups scanned per search. About √n groups are trained, so 20 of them are a tenth of a
 /// 40,000-vector library and a shrinking share of larger ones.
 const ANN_PROBES: usize = 20;
@@ -273,20 +279,57 @@ impl VectorIndex {
         Ok(hits)
     }
 
-    /// Merges the small files that many appends leave behind, drops old versions and adds new
-    /// vectors to the approximate index; builds that index once the library is large enough,
-    /// and trains it again when the library has grown `ANN_RETRAIN_GROWTH`-fold since.
+    /// Merges the small files that many appends leave behind, drops old versions and files the
+    /// new vectors into the approximate index; builds that index once the library is large
+    /// enough, and trains it again when the library has grown `ANN_RETRAIN_GROWTH`-fold since.
+    ///
+    /// Each step touches only what is new, so that adding one PDF to a large library stays
+    /// cheap. lance's defaults rewrote everything instead: compaction merged the one large
+    /// fragment with the new rows, and the index then merged the new rows into all its groups.
+    /// One PDF added to a 24,000-vector library: 6.3 s and 842 MiB peak before, 4.1–4.9 s and
+    /// 445–456 MiB after.
     pub async fn compact(&self) -> Result<()> {
-        self.table.optimize(OptimizeAction::All).await?;
+        let options = CompactionOptions {
+            target_rows_per_fragment: COMPACT_TARGET_ROWS,
+            ..CompactionOptions::default()
+        };
+        self.table
+            .optimize(OptimizeAction::Compact {
+                options,
+                remap_options: None,
+            })
+            .await?;
+        self.table
+            .optimize(OptimizeAction::Prune {
+                older_than: None,
+                delete_unverified: None,
+                error_if_tagged_old_versions: None,
+            })
+            .await?;
         let vectors = self.len().await?;
-        if vectors < self.ann_min_vectors.max(1) {
-            return Ok(());
-        }
         let existing = self.approximate_index().await?;
-        if let Some((_, trained_on)) = &existing {
+        if let Some((name, trained_on)) = &existing {
             if vectors < trained_on.saturating_mul(ANN_RETRAIN_GROWTH) {
+                // New vectors go into a segment of their own under the trained centroids; the
+                // segments added since training are merged (the first one is left alone) once
+                // there are enough of them to slow searches down.
+                let segments = self
+                    .table
+                    .index_stats(name)
+                    .await?
+                    .and_then(|stats| stats.num_indices)
+                    .unwrap_or(1) as usize;
+                let options = if segments >= ANN_MAX_SEGMENTS {
+                    OptimizeOptions::merge(segments - 1)
+                } else {
+                    OptimizeOptions::append()
+                };
+                self.table.optimize(OptimizeAction::Index(options)).await?;
                 return Ok(());
             }
+        }
+        if vectors < self.ann_min_vectors.max(1) {
+            return Ok(());
         }
         // Dropped before the new one is built (one index per column): a crash in between
         // leaves exact scans, and the next compaction builds the index again.
@@ -437,6 +480,46 @@ mod tests {
         index.compact().await.unwrap();
         assert_eq!(trained_on(&index).await, Some(2_000));
         for (chunk_id, _, query) in rows.iter().step_by(97) {
+            let hits = index.search(query, 1, &[]).await.unwrap();
+            assert_eq!(hits.first().map(|hit| hit.chunk_id), Some(*chunk_id));
+        }
+    }
+
+    #[tokio::test]
+    async fn small_additions_to_an_indexed_library_stay_few_segments_and_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = spread_vectors(1_600);
+        let index = VectorIndex::open(dir.path(), DIMENSION)
+            .await
+            .unwrap()
+            .with_ann_min_vectors(1_000);
+        index.add(&rows[..1_000]).await.unwrap();
+        index.compact().await.unwrap();
+        let segments = |index: &VectorIndex| {
+            let table = index.table.clone();
+            async move {
+                let name = format!("{ANN_INDEX_PREFIX}1000");
+                let stats = table.index_stats(&name).await.unwrap().unwrap();
+                stats.num_indices.unwrap() as usize
+            }
+        };
+        assert_eq!(segments(&index).await, 1);
+
+        let mut most = 0;
+        for part in rows[1_000..].chunks(50) {
+            index.add(part).await.unwrap();
+            index.compact().await.unwrap();
+            let now = segments(&index).await;
+            assert!(now <= ANN_MAX_SEGMENTS, "{now} segments");
+            most = most.max(now);
+            for (chunk_id, _, query) in part.iter().step_by(10) {
+                let hits = index.search(query, 1, &[]).await.unwrap();
+                assert_eq!(hits.first().map(|hit| hit.chunk_id), Some(*chunk_id));
+            }
+        }
+        // Additions went into segments of their own (not merged into the trained one each time).
+        assert!(most > 1);
+        for (chunk_id, _, query) in rows.iter().step_by(61) {
             let hits = index.search(query, 1, &[]).await.unwrap();
             assert_eq!(hits.first().map(|hit| hit.chunk_id), Some(*chunk_id));
         }

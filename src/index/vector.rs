@@ -456,16 +456,22 @@ mod tests {
             .all(|hit| (300..400).contains(&hit.chunk_id)));
     }
 
+    /// An index holding `rows`, its approximate index trained on exactly them.
+    async fn trained_on_first(dir: &Path, rows: &[(i64, i64, Vec<f32>)]) -> VectorIndex {
+        let index = VectorIndex::open(dir, DIMENSION)
+            .await
+            .unwrap()
+            .with_ann_min_vectors(rows.len());
+        index.add(rows).await.unwrap();
+        index.compact().await.unwrap();
+        index
+    }
+
     #[tokio::test]
     async fn the_approximate_index_is_trained_again_as_the_library_grows() {
         let dir = tempfile::tempdir().unwrap();
         let rows = spread_vectors(2_000);
-        let index = VectorIndex::open(dir.path(), DIMENSION)
-            .await
-            .unwrap()
-            .with_ann_min_vectors(500);
-        index.add(&rows[..500]).await.unwrap();
-        index.compact().await.unwrap();
+        let index = trained_on_first(dir.path(), &rows[..500]).await;
         async fn trained_on(index: &VectorIndex) -> Option<usize> {
             index.approximate_index().await.unwrap().map(|(_, n)| n)
         }
@@ -489,12 +495,7 @@ mod tests {
     async fn small_additions_to_an_indexed_library_stay_few_segments_and_are_found() {
         let dir = tempfile::tempdir().unwrap();
         let rows = spread_vectors(1_600);
-        let index = VectorIndex::open(dir.path(), DIMENSION)
-            .await
-            .unwrap()
-            .with_ann_min_vectors(1_000);
-        index.add(&rows[..1_000]).await.unwrap();
-        index.compact().await.unwrap();
+        let index = trained_on_first(dir.path(), &rows[..1_000]).await;
         let segments = |index: &VectorIndex| {
             let table = index.table.clone();
             async move {

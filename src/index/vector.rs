@@ -313,12 +313,7 @@ impl VectorIndex {
                 // New vectors go into a segment of their own under the trained centroids; the
                 // segments added since training are merged (the first one is left alone) once
                 // there are enough of them to slow searches down.
-                let segments = self
-                    .table
-                    .index_stats(name)
-                    .await?
-                    .and_then(|stats| stats.num_indices)
-                    .unwrap_or(1) as usize;
+                let segments = self.index_segments(name).await?;
                 let options = if segments >= ANN_MAX_SEGMENTS {
                     OptimizeOptions::merge(segments - 1)
                 } else {
@@ -346,6 +341,16 @@ impl VectorIndex {
             .execute()
             .await?;
         Ok(())
+    }
+
+    /// Segments of the named index: the trained one and those added since.
+    async fn index_segments(&self, name: &str) -> Result<usize> {
+        Ok(self
+            .table
+            .index_stats(name)
+            .await?
+            .and_then(|stats| stats.num_indices)
+            .unwrap_or(1) as usize)
     }
 
     pub async fn has_approximate_index(&self) -> Result<bool> {
@@ -496,14 +501,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rows = spread_vectors(1_600);
         let index = trained_on_first(dir.path(), &rows[..1_000]).await;
-        let segments = |index: &VectorIndex| {
-            let table = index.table.clone();
-            async move {
-                let name = format!("{ANN_INDEX_PREFIX}1000");
-                let stats = table.index_stats(&name).await.unwrap().unwrap();
-                stats.num_indices.unwrap() as usize
-            }
-        };
+        async fn segments(index: &VectorIndex) -> usize {
+            let name = format!("{ANN_INDEX_PREFIX}1000");
+            index.index_segments(&name).await.unwrap()
+        }
         assert_eq!(segments(&index).await, 1);
 
         let mut most = 0;

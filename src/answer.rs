@@ -745,7 +745,8 @@ async fn answer_once(
 
     // Sources: best first, until the token budget is spent (the first always goes in). A
     // passage that repeats one already chosen (the same section of another quarter's report)
-    // would take a slot without telling the model anything new.
+    // would take a slot without telling the model anything new; a table of contents says where
+    // things are, not what they are.
     let stage = Instant::now();
     let mut chosen_words: Vec<HashSet<String>> = Vec::new();
     for hit in &retrieved.hits {
@@ -756,6 +757,7 @@ async fn answer_once(
         if chosen_words
             .iter()
             .any(|chosen| same_passage(chosen, &words))
+            || is_table_of_contents(&hit.chunk.text)
         {
             continue;
         }
@@ -882,6 +884,40 @@ fn same_passage(a: &HashSet<String>, b: &HashSet<String>) -> bool {
     all > 0 && shared as f64 >= SAME_PASSAGE_OVERLAP * all as f64
 }
 
+/// Whether a passage is a table of contents: at least four lines, and two in five of its lines,
+/// are headings ending in a page number, the numbers rising. Its headings match questions
+/// word for word ("Item 1. Legal Proceedings 20"), and a small model given one copies them as
+/// the answer. Rows of figures ("Total $ 16,077", "2024 2,716") are not headings.
+fn is_table_of_contents(text: &str) -> bool {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let pages: Vec<u32> = lines.iter().filter_map(|line| heading_page(line)).collect();
+    if pages.len() < 4 || pages.len() * 5 < lines.len() * 2 {
+        return false;
+    }
+    let rising = pages.windows(2).filter(|pair| pair[1] >= pair[0]).count();
+    rising * 5 >= (pages.len() - 1) * 4
+}
+
+/// The page number a heading line ends with: up to three digits after words, with no figure
+/// between the last word and the number.
+fn heading_page(line: &str) -> Option<u32> {
+    let (head, number) = line.rsplit_once(char::is_whitespace)?;
+    if number.len() > 3 || !number.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let after_last_figure = head
+        .rfind(|c: char| c.is_ascii_digit() || c == '$' || c == '%')
+        .map_or(head, |i| &head[i + 1..]);
+    if !after_last_figure.chars().any(char::is_alphabetic) {
+        return None;
+    }
+    number.parse().ok()
+}
+
 /// The figures of an answer when not one of them is in its sources: a small model that finds no
 /// answer sometimes invents one ("1,000 employees"). Figures the question gives ("RTX 4090")
 /// are its subject, not the answer's claim, and support nothing. None when the answer gives no
@@ -1005,6 +1041,29 @@ pub fn question_highlights(question: &str, text: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_of_contents_are_told_from_tables_of_figures() {
+        let contents = "Apple Inc.\n\nForm 10-Q\n\nFor the Fiscal Quarter Ended April 1, 2023\n\n\
+            TABLE OF CONTENTS\nPage\nPart I\nItem 1. Financial Statements 1\n\
+            Item 2. Management's Discussion and Analysis of Financial Condition 14\n\
+            Item 3. Quantitative and Qualitative Disclosures About Market Risk 19\n\
+            Item 4. Controls and Procedures 19\nPart II\nItem 1. Legal Proceedings 20\n\
+            Item 1A. Risk Factors 20\nItem 2.";
+        assert!(is_table_of_contents(contents));
+        let obligations =
+            "purchase obligations as of April 1, 2023, are as follows (in millions):\n\n\
+            2023 (remaining six months) $ 2,263\n2024 2,716\n2025 2,028\n2026 2,602\n\
+            2027 571\nThereafter 5,897\nTotal $ 16,077";
+        assert!(!is_table_of_contents(obligations));
+        let segments = "Net sales by category:\niPhone 51,334 50,570 2 %\nMac 7,168 5,743 25 %\n\
+            Americas 35 32\nEurope 22 25\nGreater China 18 17\nJapan 9 10\nRest of Asia 6 7";
+        assert!(!is_table_of_contents(segments));
+        // Headings with page numbers that do not rise are a list of something else.
+        let ages = "Tim Cook 62\nLuca Maestri 59\nJeff Williams 59\nKatherine Adams 58\n\
+            Deirdre O'Brien 56";
+        assert!(!is_table_of_contents(ages));
+    }
 
     #[test]
     fn a_passage_repeated_in_another_report_is_the_same_passage() {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::catalog::ChunkRecord;
 use crate::error::Result;
-use crate::index::keyword::DocumentCoverage;
+use crate::index::keyword::{fnv1a, DocumentCoverage};
 use crate::library::Library;
 
 /// Reciprocal-rank fusion constant (Cormack et al.): the smaller, the more the top ranks of
@@ -22,6 +22,13 @@ pub const RRF_K: f32 = 20.0;
 /// On docugami-dev: hybrid page recall@5 0.569 → 0.647, recall@1 0.196 → 0.294 (twice the
 /// bonus gave the same figures).
 const NAMED_DOCUMENT_BONUS: f32 = 1.0 / (RRF_K + 1.0);
+
+/// Share of their distinct words (Jaccard) above which a passage of another document is the
+/// same text with other names, dates and figures filled in. On docugami-dev, the certification
+/// paragraphs of Apple's and NVIDIA's reports share 1.0, their cover pages 0.73, and one
+/// company's notes repeated from quarter to quarter 0.8–1.0 (found in too few of the
+/// documents to count as templates); unrelated sections share about 0.2.
+const TEMPLATE_OVERLAP: f64 = 0.6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -414,6 +421,43 @@ fn proper_names(query: &str) -> Vec<&str> {
 }
 
 impl Library {
+    /// The hits whose text is a template rather than their document's own: near-copies of it
+    /// are in at least half of the library's other documents, and in two or more (the
+    /// certification every quarterly report ends with, a form's cover page). Such text matches
+    /// many questions and answers none. Libraries of one or two documents have no templates.
+    pub(crate) async fn template_passages(&self, hits: &[SearchHit]) -> Result<HashSet<i64>> {
+        let documents = self.catalog.document_titles().await?.len();
+        let mut templates = HashSet::new();
+        if documents < 3 {
+            return Ok(templates);
+        }
+        // Copies are needed in half of the other documents; a few more candidates than that
+        // leave room for passages that share the sampled words and little else.
+        let limit = documents * 2;
+        for hit in hits {
+            let candidates =
+                self.keyword
+                    .copy_candidates(&hit.chunk.text, hit.chunk.document_id, limit)?;
+            if candidates.len() * 2 < documents - 1 {
+                continue;
+            }
+            let ids: Vec<i64> = candidates.iter().map(|(chunk_id, _)| *chunk_id).collect();
+            let words = word_set(&hit.chunk.text);
+            let holders: HashSet<i64> = self
+                .catalog
+                .chunk_records(&ids)
+                .await?
+                .iter()
+                .filter(|other| word_overlap(&words, &word_set(&other.text)) >= TEMPLATE_OVERLAP)
+                .map(|other| other.document_id)
+                .collect();
+            if holders.len() >= 2 && holders.len() * 2 >= documents - 1 {
+                templates.insert(hit.chunk.chunk_id);
+            }
+        }
+        Ok(templates)
+    }
+
     /// The names `question` writes (no figures: periods are checked apart) that no passage of
     /// `documents` holds. Passages about a report that never writes "Jensen" are not about
     /// Jensen Huang, however close they are otherwise, and a small model would answer from
@@ -489,6 +533,31 @@ fn narrowest(by_title: HashSet<i64>, by_content: HashSet<i64>) -> HashSet<i64> {
         by_title
     } else {
         by_content
+    }
+}
+
+/// A passage's distinct words, lower-cased and hashed, for comparing passages by the share of
+/// words they hold in common.
+pub fn word_set(text: &str) -> HashSet<u64> {
+    let mut lowered = String::new();
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|word| {
+            lowered.clear();
+            lowered.extend(word.chars().flat_map(char::to_lowercase));
+            fnv1a(lowered.as_bytes())
+        })
+        .collect()
+}
+
+/// Share of their distinct words two passages hold in common (Jaccard); 0 when both are empty.
+pub fn word_overlap(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {
+    let shared = a.intersection(b).count();
+    let all = a.len() + b.len() - shared;
+    if all == 0 {
+        0.0
+    } else {
+        shared as f64 / all as f64
     }
 }
 

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 
@@ -583,4 +583,100 @@ async fn a_library_moved_to_an_empty_folder_keeps_every_passage_and_vector() {
         hits.contains(&(fact.file.to_string(), fact.page)),
         "{hits:?}"
     );
+}
+
+/// Text every report of the library repeats with other names filled in (an officer's
+/// certification) is told apart from text a few reports share, so that answers are drawn from
+/// what each document says of its own.
+#[tokio::test]
+async fn text_repeated_across_most_documents_is_found_to_be_a_template() {
+    let tmp = tempfile::tempdir().unwrap();
+    let companies = [
+        (
+            "Kestrel Mining",
+            "Ada Fenwick",
+            "Ore output rose to four million tonnes at the pit.",
+        ),
+        (
+            "Harrier Foods",
+            "Ben Okafor",
+            "Frozen meal sales doubled in the northern region.",
+        ),
+        (
+            "Osprey Shipping",
+            "Cleo Marsh",
+            "Container volumes fell as two vessels were refitted.",
+        ),
+        (
+            "Merlin Textiles",
+            "Dev Patel",
+            "Wool prices rose and the mill added a night shift.",
+        ),
+    ];
+    let contingencies = "Contingencies: the Company is subject to legal proceedings arising in \
+        the ordinary course of business, including a dispute with a former supplier over \
+        unpaid invoices; management does not expect a material adverse effect.";
+    let mut paths = Vec::new();
+    for (n, (company, officer, news)) in companies.iter().enumerate() {
+        let certification = [
+            format!("CERTIFICATION. I, {officer}, certify that:"),
+            format!("1. I have reviewed this quarterly report of {company};"),
+            "2. Based on my knowledge, this report does not contain any untrue statement of a"
+                .to_string(),
+            "material fact or omit to state a material fact necessary to make the statements"
+                .to_string(),
+            "made not misleading with respect to the period covered by this report;".to_string(),
+            "3. The financial statements fairly present in all material respects the financial"
+                .to_string(),
+            "condition and results of operations of the registrant.".to_string(),
+        ];
+        let mut pages: Vec<Vec<&str>> = vec![vec![*news]];
+        // Two of the four reports share a note: shared text, not a template.
+        if n < 2 {
+            pages.push(vec![contingencies]);
+        }
+        pages.push(certification.iter().map(String::as_str).collect());
+        paths.push(support::write_pdf(
+            tmp.path(),
+            &format!("{company}.pdf"),
+            &pages,
+        ));
+    }
+    let mut library = support::open_writer(&tmp.path().join("lib")).await;
+    let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    add(&mut library, &paths).await;
+
+    let options = folio::answer::AnswerOptions::default();
+    let retrieved = library
+        .retrieve_for_question(
+            "Did the officer certify that the report has no untrue statement of a material fact?",
+            &options,
+        )
+        .await
+        .unwrap();
+    let certifications: Vec<i64> = retrieved
+        .hits
+        .iter()
+        .filter(|hit| hit.chunk.text.contains("certify"))
+        .map(|hit| hit.chunk.chunk_id)
+        .collect();
+    assert!(certifications.len() >= 2, "hits: {:?}", retrieved.hits);
+    for chunk_id in &certifications {
+        assert!(
+            retrieved.templates.contains(chunk_id),
+            "{chunk_id} not a template"
+        );
+    }
+    let retrieved = library
+        .retrieve_for_question("Is the Company subject to any legal proceedings?", &options)
+        .await
+        .unwrap();
+    let notes: Vec<i64> = retrieved
+        .hits
+        .iter()
+        .filter(|hit| hit.chunk.text.contains("Contingencies"))
+        .map(|hit| hit.chunk.chunk_id)
+        .collect();
+    assert!(!notes.is_empty(), "hits: {:?}", retrieved.hits);
+    assert!(notes.iter().all(|id| !retrieved.templates.contains(id)));
 }

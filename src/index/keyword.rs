@@ -1,7 +1,7 @@
 //! BM25 keyword index (tantivy) over chunk text: English stemming, CJK bigrams. Derived from the
 //! catalog: every entry is keyed by chunk id and document id, and can be rebuilt.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -238,17 +238,7 @@ impl KeywordIndex {
     pub fn document_coverage(&self, query: &str) -> Result<DocumentCoverage> {
         self.reader.reload()?;
         let searcher = self.reader.searcher();
-        let columns = searcher
-            .segment_readers()
-            .iter()
-            .map(|segment| segment.fast_fields().u64("document_id"))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let document_of = |address: DocAddress| {
-            columns
-                .get(address.segment_ord as usize)
-                .and_then(|column| column.first(address.doc_id))
-                .map(|id| id as i64)
-        };
+        let document_of = document_ids(&searcher)?;
         let mut analyzer = self.index.tokenizer_for_field(self.fields.text)?;
         let mut words: Vec<String> = Vec::new();
         let text = sanitize_query(query);
@@ -319,6 +309,79 @@ impl KeywordIndex {
         Ok(passages)
     }
 
+    /// Passages of documents other than `document_id` that may be near-copies of `text`, as
+    /// (chunk id, document id), at most `limit`, those sharing the most first: each shares at
+    /// least two in three of a sample of the text's words. The sample is the words with the
+    /// lowest hashes (min-hashing: a copy holds about the same share of any sample as of all
+    /// the words) among those found in two passages or more and in at most half of them: a word
+    /// no other passage holds cannot be shared, and one most passages hold is shared by
+    /// anything. A dozen such words make a short query however large the library.
+    pub fn copy_candidates(
+        &self,
+        text: &str,
+        document_id: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, i64)>> {
+        const SAMPLE: usize = 12;
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        let passages = searcher.num_docs();
+        let mut analyzer = self.index.tokenizer_for_field(self.fields.text)?;
+        let mut words: HashSet<String> = HashSet::new();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            words.insert(stream.token().text.clone());
+        }
+        let mut sample: Vec<(u64, Term)> = Vec::new();
+        for word in words {
+            let term = Term::from_field_text(self.fields.text, &word);
+            let holders = searcher.doc_freq(&term)?;
+            if holders >= 2 && holders * 2 <= passages {
+                sample.push((fnv1a(word.as_bytes()), term));
+            }
+        }
+        sample.sort_unstable_by_key(|(hash, _)| *hash);
+        sample.truncate(SAMPLE);
+        if sample.len() < SAMPLE / 2 {
+            return Ok(Vec::new());
+        }
+        let required = (sample.len() * 2).div_ceil(3);
+        let clauses: Vec<(Occur, Box<dyn Query>)> = sample
+            .into_iter()
+            .map(|(_, term)| {
+                let query: Box<dyn Query> =
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                (Occur::Should, query)
+            })
+            .collect();
+        let query = BooleanQuery::with_minimum_required_clauses(clauses, required);
+        let others = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(query) as Box<dyn Query>),
+            (
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    id_term(self.fields.document_id, document_id),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ]);
+        let top = searcher.search(&others, &TopDocs::with_limit(limit).order_by_score())?;
+        let document_of = document_ids(&searcher)?;
+        let mut candidates = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            let chunk_ids = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .u64("chunk_id")?;
+            if let (Some(chunk_id), Some(document)) =
+                (chunk_ids.first(address.doc_id), document_of(address))
+            {
+                candidates.push((chunk_id as i64, document));
+            }
+        }
+        Ok(candidates)
+    }
+
     /// Chunk ids indexed for one document (consistency checks).
     pub fn chunk_ids_of(&self, document_id: i64) -> Result<Vec<i64>> {
         self.reader.reload()?;
@@ -341,6 +404,29 @@ impl KeywordIndex {
         ids.sort_unstable();
         Ok(ids)
     }
+}
+
+/// Reads the document id of a passage found by `searcher`.
+fn document_ids(searcher: &Searcher) -> Result<impl Fn(DocAddress) -> Option<i64>> {
+    let columns = searcher
+        .segment_readers()
+        .iter()
+        .map(|segment| segment.fast_fields().u64("document_id"))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(move |address: DocAddress| {
+        columns
+            .get(address.segment_ord as usize)
+            .and_then(|column| column.first(address.doc_id))
+            .map(|id| id as i64)
+    })
+}
+
+/// FNV-1a: a fixed hash (the standard library's is seeded per process), so a passage's word
+/// sample is the same in every run.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// See `KeywordIndex::document_coverage`.
@@ -409,6 +495,51 @@ mod tests {
         index.replace_document(5, &[passage(50, "research and development")])?;
         let hits = index.search("How much research and development?", 10, &[])?;
         assert_eq!(hits.first().map(|h| h.chunk_id), Some(50));
+        Ok(())
+    }
+
+    #[test]
+    fn near_copies_are_found_in_other_documents() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))?;
+        let mut index = KeywordIndex::open(dir.path(), true)?;
+        let certification = |name: &str, company: &str, date: &str| {
+            format!(
+                "I, {name}, certify that: 1. I have reviewed this quarterly report on Form 10-Q \
+                 of {company}; 2. Based on my knowledge, this report does not contain any untrue \
+                 statement of a material fact or omit to state a material fact necessary to make \
+                 the statements made, in light of the circumstances under which such statements \
+                 were made, not misleading with respect to the period covered by this report. \
+                 Date: {date}"
+            )
+        };
+        let own = certification("Luca Maestri", "Apple Inc.", "May 5, 2023");
+        let signers = [
+            ("Tim Cook", "Apple Inc.", "July 28, 2023"),
+            ("Jensen Huang", "NVIDIA Corporation", "May 26, 2023"),
+            ("Colette Kress", "NVIDIA Corporation", "August 25, 2023"),
+        ];
+        let others = [
+            "Legal proceedings: the Company is a defendant in a patent suit over its phones.",
+            "Net sales by category: iPhone, Mac, iPad, wearables and services grew this quarter.",
+            "Gaming revenue was up on strong demand for graphics cards in the third quarter.",
+            "Inventories rose ahead of product launches; purchase obligations were unchanged.",
+        ];
+        index.replace_document(1, &[(10, 1, own.clone()), (11, 2, others[0].to_string())])?;
+        for (n, (name, company, date)) in signers.iter().enumerate() {
+            let document = n as i64 + 2;
+            let passages = [
+                (document * 10, 1, certification(name, company, date)),
+                (document * 10 + 1, 2, others[n + 1].to_string()),
+            ];
+            index.replace_document(document, &passages)?;
+        }
+        index.replace_document(5, &[(50, 1, others[3].to_string())])?;
+        let mut found = index.copy_candidates(&own, 1, 10)?;
+        found.sort_unstable();
+        assert_eq!(found, vec![(20, 2), (30, 3), (40, 4)]);
+        assert_eq!(index.copy_candidates(&own, 1, 1)?.len(), 1);
+        // Nothing else repeats the legal passage; it is not a copy of the certification.
+        assert!(index.copy_candidates(others[0], 1, 10)?.is_empty());
         Ok(())
     }
 

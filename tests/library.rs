@@ -654,12 +654,15 @@ async fn text_repeated_across_most_documents_is_found_to_be_a_template() {
         )
         .await
         .unwrap();
-    let certifications: Vec<i64> = retrieved
-        .hits
-        .iter()
-        .filter(|hit| hit.chunk.text.contains("certify"))
-        .map(|hit| hit.chunk.chunk_id)
-        .collect();
+    let passages_with = |retrieved: &folio::answer::Retrieved, word: &str| -> Vec<i64> {
+        retrieved
+            .hits
+            .iter()
+            .filter(|hit| hit.chunk.text.contains(word))
+            .map(|hit| hit.chunk.chunk_id)
+            .collect()
+    };
+    let certifications = passages_with(&retrieved, "certify");
     assert!(certifications.len() >= 2, "hits: {:?}", retrieved.hits);
     for chunk_id in &certifications {
         assert!(
@@ -671,12 +674,7 @@ async fn text_repeated_across_most_documents_is_found_to_be_a_template() {
         .retrieve_for_question("Is the Company subject to any legal proceedings?", &options)
         .await
         .unwrap();
-    let notes: Vec<i64> = retrieved
-        .hits
-        .iter()
-        .filter(|hit| hit.chunk.text.contains("Contingencies"))
-        .map(|hit| hit.chunk.chunk_id)
-        .collect();
+    let notes = passages_with(&retrieved, "Contingencies");
     assert!(!notes.is_empty(), "hits: {:?}", retrieved.hits);
     assert!(notes.iter().all(|id| !retrieved.templates.contains(id)));
 }

@@ -198,20 +198,13 @@ impl KeywordIndex {
         };
         let top: Vec<(f32, DocAddress)> =
             searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let column = searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .u64("chunk_id")?;
-            if let Some(chunk_id) = column.first(address.doc_id) {
-                hits.push(KeywordHit {
-                    chunk_id: chunk_id as i64,
-                    score,
-                });
-            }
-        }
-        Ok(hits)
+        let chunk_of = id_reader(&searcher, "chunk_id")?;
+        Ok(top
+            .into_iter()
+            .filter_map(|(score, address)| {
+                chunk_of(address).map(|chunk_id| KeywordHit { chunk_id, score })
+            })
+            .collect())
     }
 
     /// Each two successive content words of `query`, analysed as the index analyses text.
@@ -238,7 +231,7 @@ impl KeywordIndex {
     pub fn document_coverage(&self, query: &str) -> Result<DocumentCoverage> {
         self.reader.reload()?;
         let searcher = self.reader.searcher();
-        let document_of = document_ids(&searcher)?;
+        let document_of = id_reader(&searcher, "document_id")?;
         let mut analyzer = self.index.tokenizer_for_field(self.fields.text)?;
         let mut words: Vec<String> = Vec::new();
         let text = sanitize_query(query);
@@ -366,20 +359,12 @@ impl KeywordIndex {
             ),
         ]);
         let top = searcher.search(&others, &TopDocs::with_limit(limit).order_by_score())?;
-        let document_of = document_ids(&searcher)?;
-        let mut candidates = Vec::with_capacity(top.len());
-        for (_, address) in top {
-            let chunk_ids = searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .u64("chunk_id")?;
-            if let (Some(chunk_id), Some(document)) =
-                (chunk_ids.first(address.doc_id), document_of(address))
-            {
-                candidates.push((chunk_id as i64, document));
-            }
-        }
-        Ok(candidates)
+        let chunk_of = id_reader(&searcher, "chunk_id")?;
+        let document_of = id_reader(&searcher, "document_id")?;
+        Ok(top
+            .into_iter()
+            .filter_map(|(_, address)| Some((chunk_of(address)?, document_of(address)?)))
+            .collect())
     }
 
     /// Chunk ids indexed for one document (consistency checks).
@@ -391,27 +376,19 @@ impl KeywordIndex {
             IndexRecordOption::Basic,
         );
         let addresses = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
-        let mut ids = Vec::with_capacity(addresses.len());
-        for address in addresses {
-            let column = searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .u64("chunk_id")?;
-            if let Some(id) = column.first(address.doc_id) {
-                ids.push(id as i64);
-            }
-        }
+        let chunk_of = id_reader(&searcher, "chunk_id")?;
+        let mut ids: Vec<i64> = addresses.into_iter().filter_map(chunk_of).collect();
         ids.sort_unstable();
         Ok(ids)
     }
 }
 
-/// Reads the document id of a passage found by `searcher`.
-fn document_ids(searcher: &Searcher) -> Result<impl Fn(DocAddress) -> Option<i64>> {
+/// Reads an id field (`chunk_id`, `document_id`) of the passages `searcher` finds.
+fn id_reader(searcher: &Searcher, field: &str) -> Result<impl Fn(DocAddress) -> Option<i64>> {
     let columns = searcher
         .segment_readers()
         .iter()
-        .map(|segment| segment.fast_fields().u64("document_id"))
+        .map(|segment| segment.fast_fields().u64(field))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(move |address: DocAddress| {
         columns

@@ -438,7 +438,10 @@ impl Library {
             let candidates =
                 self.keyword
                     .copy_candidates(&hit.chunk.text, hit.chunk.document_id, limit)?;
-            if candidates.len() * 2 < documents - 1 {
+            // The documents they come from bound the copies' holders: too few, nothing to check.
+            let candidate_documents: HashSet<i64> =
+                candidates.iter().map(|(_, document)| *document).collect();
+            if candidate_documents.len() < 2 || candidate_documents.len() * 2 < documents - 1 {
                 continue;
             }
             let ids: Vec<i64> = candidates.iter().map(|(chunk_id, _)| *chunk_id).collect();

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, SqlitePool};
 
+use crate::chunk::page_heading;
 use crate::error::{Error, Result};
 
 /// Where a document stands. The first four are live states of a readable document; the rest
@@ -160,10 +161,34 @@ pub struct SearchState {
 }
 
 /// What both indexes see of a chunk: its document's title and running title as a header line,
-/// then its text. A passage rarely names its document ("net sales rose 8%"), while questions do.
+/// the headings its page opens with when it is not the page's first passage, then its text. A
+/// passage rarely names its document ("net sales rose 8%") or its table ("Statements of Cash
+/// Flows"), while questions do. The columns are (header, page opening or NULL, text), joined by
+/// `indexed_rows`.
 const INDEXED_TEXT: &str = "d.title || \
-     CASE WHEN d.running_title = '' THEN '' ELSE ' | ' || d.running_title END || \
-     char(10) || c.text";
+     CASE WHEN d.running_title = '' THEN '' ELSE ' | ' || d.running_title END, \
+     (SELECT f.text FROM chunks f WHERE f.document_id = c.document_id \
+      AND f.page_number = c.page_number AND f.id < c.id ORDER BY f.id LIMIT 1), \
+     c.text";
+
+/// Rows of (chunk id, a second id or number, then the `INDEXED_TEXT` columns) as (chunk id,
+/// second id, indexed text).
+fn indexed_rows(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<(i64, i64, String)>> {
+    rows.iter()
+        .map(|r| {
+            let header: String = r.try_get(2)?;
+            let opening: Option<String> = r.try_get(3)?;
+            let text: String = r.try_get(4)?;
+            let heading = opening.as_deref().map(page_heading).unwrap_or_default();
+            let indexed = if heading.is_empty() {
+                format!("{header}\n{text}")
+            } else {
+                format!("{header}\n{heading}\n{text}")
+            };
+            Ok((r.try_get(0)?, r.try_get(1)?, indexed))
+        })
+        .collect()
+}
 
 /// Rows of (chunk id, a second id or number, text), as several chunk queries return them.
 fn chunk_triples(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<(i64, i64, String)>> {
@@ -393,7 +418,7 @@ impl Catalog {
             .bind(document_id)
             .fetch_all(&self.pool)
             .await?;
-        chunk_triples(&rows)
+        indexed_rows(&rows)
     }
 
     /// Up to `limit` chunks (id, document id, indexed text) of keyword-searchable documents that
@@ -404,7 +429,7 @@ impl Catalog {
              WHERE c.embedded = 0 AND d.status = 'searchable' ORDER BY c.id LIMIT ?"
         );
         let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
-        chunk_triples(&rows)
+        indexed_rows(&rows)
     }
 
     /// Records that these chunks have their vectors, and promotes documents whose chunks all do.

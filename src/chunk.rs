@@ -83,6 +83,33 @@ pub fn chunk_page(text: &str, page: u32, sizes: ChunkSizes) -> Vec<NewChunk> {
     chunks
 }
 
+/// The capitalised headings a page opens with ("NVIDIA CORPORATION AND SUBSIDIARIES" /
+/// "CONDENSED CONSOLIDATED STATEMENTS OF CASH FLOWS"), joined on one line; empty when the page
+/// opens with anything else. A page's later passages are indexed under them: the passage holding
+/// "Net cash provided by operating activities 3,393" does not itself say "cash flows". Only
+/// upper-case lines count: letting title-case lines ("Gross Margin", "Note 2 – Revenue") in too
+/// lowered docugami-dev page recall@1 (0.549 → 0.529, upper case only: 0.588).
+pub fn page_heading(page_opening: &str) -> String {
+    const MAX_LINES: usize = 4;
+    const MAX_LINE_CHARS: usize = 100;
+    let is_heading = |line: &str| {
+        let letters = line.chars().filter(|c| c.is_alphabetic()).count();
+        let upper = line
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(char::is_uppercase);
+        upper && letters >= 4 && line.chars().count() <= MAX_LINE_CHARS
+    };
+    page_opening
+        .lines()
+        .take(MAX_LINES)
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .take_while(|line| is_heading(line))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn char_offset(text: &str, byte: usize) -> u32 {
     text[..byte].chars().count() as u32
 }
@@ -205,6 +232,31 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_page_heading_is_its_opening_capitalised_lines() {
+        assert_eq!(
+            page_heading(
+                "NVIDIA CORPORATION AND SUBSIDIARIES\nCONDENSED CONSOLIDATED STATEMENTS OF CASH \
+                 FLOWS\n(In millions)\nNet income $ 2,954"
+            ),
+            "NVIDIA CORPORATION AND SUBSIDIARIES CONDENSED CONSOLIDATED STATEMENTS OF CASH FLOWS"
+        );
+        assert_eq!(
+            page_heading("\nPART II. OTHER INFORMATION\n\nItem 1. Legal Proceedings"),
+            "PART II. OTHER INFORMATION"
+        );
+        // Prose, title case and lines after the first four are not headings.
+        assert_eq!(
+            page_heading("Sales increases were driven by growth.\nGROSS MARGIN"),
+            ""
+        );
+        assert_eq!(
+            page_heading("Gross Margin\n\nProducts and Services gross margin"),
+            ""
+        );
+        assert_eq!(page_heading("\n\n\n\nSIGNATURE"), "");
+    }
+
     use super::*;
 
     fn spans_match(text: &str, chunks: &[NewChunk]) {

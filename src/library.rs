@@ -67,7 +67,8 @@ impl LibraryPaths {
 /// What the keyword index stores for a chunk; bump when that changes, so that libraries built
 /// before are rebuilt from the catalog on their next open for writing.
 /// 2: passages under their document title (`INDEXED_TEXT`).
-const KEYWORD_INDEX_FORMAT: &str = "2";
+/// 3: and under the headings their page opens with.
+const KEYWORD_INDEX_FORMAT: &str = "3";
 const KEYWORD_INDEX_FORMAT_KEY: &str = "keyword_index_format";
 
 /// What a repair on open found and fixed (all zero on a clean library).

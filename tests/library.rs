@@ -678,3 +678,53 @@ async fn text_repeated_across_most_documents_is_found_to_be_a_template() {
     assert!(!notes.is_empty(), "hits: {:?}", retrieved.hits);
     assert!(notes.iter().all(|id| !retrieved.templates.contains(id)));
 }
+
+#[tokio::test]
+async fn rows_further_down_a_statement_are_found_by_its_heading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut statement = vec![
+        "HARRIER FOODS AND SUBSIDIARIES",
+        "CONDENSED STATEMENTS OF CASH FLOWS",
+    ];
+    // Enough rows that the page is cut into several passages.
+    let rows = [
+        "Net income 2,954 6,749",
+        "Equipment depreciation and amortization 1,218 1,040",
+        "Stock-based compensation expense 1,644 1,417",
+        "Deferred income taxes (1,431) (217)",
+        "Accounts receivable from wholesale customers 1,257 (1,102)",
+        "Frozen meal and packaging inventories (2,934) (1,133)",
+        "Prepaid expenses and other assets (1,307) (1,557)",
+        "Accounts payable to growers and suppliers (358) 385",
+        "Accrued and other current liabilities 1,175 159",
+        "Other long-term liabilities 102 253",
+    ];
+    for _ in 0..3 {
+        statement.extend(rows);
+    }
+    statement.push("Net money provided by operating activities 3,393 6,075");
+    let pdf = support::write_pdf(tmp.path(), "Harrier.pdf", &[statement]);
+    let mut library = support::open_writer(&tmp.path().join("lib")).await;
+    add(&mut library, &[pdf.as_path()]).await;
+
+    let results = library
+        .search(
+            "statements of cash flows",
+            SearchOptions {
+                mode: SearchMode::Keyword,
+                k: 10,
+                scope: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    // Search gives one passage per page: the best is the shortest one matching the query,
+    // which only matches through its page's heading.
+    let last_row = results
+        .hits
+        .iter()
+        .find(|hit| hit.chunk.text.contains("Net money provided"))
+        .unwrap_or_else(|| panic!("the last rows are not found: {:?}", results.hits));
+    // The heading is indexed with the passage, not added to the text a reader is shown.
+    assert!(!last_row.chunk.text.contains("CASH FLOWS"));
+}

@@ -28,6 +28,16 @@ fn outcome_of<'a>(report: &'a folio::AddReport, name: &str) -> &'a Outcome {
         .outcome
 }
 
+/// The ten best keyword hits for a query.
+async fn keyword_search(library: &Library, query: &str) -> folio::SearchResults {
+    let options = SearchOptions {
+        mode: SearchMode::Keyword,
+        k: 10,
+        scope: Vec::new(),
+    };
+    library.search(query, options).await.unwrap()
+}
+
 /// Top-`k` (file name, page) pairs for a query.
 async fn top(library: &Library, query: &str, mode: SearchMode, k: usize) -> Vec<(String, i64)> {
     let results = library
@@ -524,17 +534,7 @@ async fn running_footers_leave_the_passages_and_name_the_whole_document() {
         documents[0].running_title,
         "Kestrel Mining plc | Interim Report H1 2024"
     );
-    let results = library
-        .search(
-            "Kestrel Mining",
-            SearchOptions {
-                mode: SearchMode::Keyword,
-                k: 10,
-                scope: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
+    let results = keyword_search(&library, "Kestrel Mining").await;
     let mut pages_found: Vec<i64> = results.hits.iter().map(|h| h.chunk.page).collect();
     pages_found.sort_unstable();
     assert_eq!(pages_found, vec![1, 2, 3, 4, 5]);
@@ -707,17 +707,7 @@ async fn rows_further_down_a_statement_are_found_by_its_heading() {
     let mut library = support::open_writer(&tmp.path().join("lib")).await;
     add(&mut library, &[pdf.as_path()]).await;
 
-    let results = library
-        .search(
-            "statements of cash flows",
-            SearchOptions {
-                mode: SearchMode::Keyword,
-                k: 10,
-                scope: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
+    let results = keyword_search(&library, "statements of cash flows").await;
     // Search gives one passage per page: the best is the shortest one matching the query,
     // which only matches through its page's heading.
     let last_row = results

@@ -280,6 +280,23 @@ pub fn focus_window(text: &str, highlights: &[(usize, usize)], max_chars: usize)
     }
     let mut start = best.0.min(chars.len().saturating_sub(max_chars));
     let mut end = (start + max_chars).min(chars.len());
+    // The line of the last match goes in whole: a table row's label cut off from its figures
+    // ("Total gross margin $") tells the model nothing, and it took the next source's row.
+    if let Some(&(_, last_match_end)) = highlights
+        .iter()
+        .filter(|&&(a, b)| a >= start && b <= end)
+        .max_by_key(|&&(_, b)| b)
+    {
+        let line_end = chars[last_match_end..]
+            .iter()
+            .position(|&c| c == '\n')
+            .map_or(chars.len(), |offset| last_match_end + offset);
+        let shift = line_end.saturating_sub(end);
+        if shift <= max_chars / 4 {
+            start += shift;
+            end += shift;
+        }
+    }
     // Snap to word boundaries (inwards) so no word is cut in half.
     while start > 0 && start < end && !chars[start - 1].is_whitespace() {
         start += 1;
@@ -1356,5 +1373,25 @@ mod tests {
         let chars: Vec<char> = text.chars().collect();
         assert!(start == 0 || chars[start - 1].is_whitespace());
         assert!(end == chars.len() || chars[end].is_whitespace());
+    }
+
+    #[test]
+    fn focus_window_keeps_a_matched_table_row_with_its_figures() {
+        let text = "Gross Margin\n\nProducts and Services gross margin for the three months \
+            ended July 1, 2023 were as follows (dollars in millions):\nThree Months Ended\n\
+            Gross margin:\nProducts $ 21,448 $ 21,870\nServices 14,965 14,015\n\
+            Total gross margin $ 36,413 $ 35,885\n\nGross margin percentage:\n\
+            Products 35.4 % 35.3 %\nServices 70.5 % 71.5 %\n";
+        let marks = highlight(text, &["gross".to_string(), "margin".to_string()]);
+        let total = text.find("36,413").unwrap_or_default();
+        // Long enough to reach into the total's row, not to its figures.
+        let max_chars = total + 3;
+        let (start, end) = focus_window(text, &marks, max_chars);
+        let window: String = text.chars().skip(start).take(end - start).collect();
+        assert!(
+            window.contains("Total gross margin $ 36,413 $ 35,885"),
+            "{window:?}"
+        );
+        assert!(end - start <= max_chars);
     }
 }

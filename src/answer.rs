@@ -281,7 +281,7 @@ pub fn focus_window(text: &str, highlights: &[(usize, usize)], max_chars: usize)
     let mut start = best.0.min(chars.len().saturating_sub(max_chars));
     let mut end = (start + max_chars).min(chars.len());
     // The line of the last match goes in whole: a table row's label cut off from its figures
-    // ("Total gross margin $") tells the model nothing, and it took the next source's row.
+    // ("Total gross margin $") tells the model nothing; it answered from the next source's row.
     if let Some(&(_, last_match_end)) = highlights
         .iter()
         .filter(|&&(a, b)| a >= start && b <= end)

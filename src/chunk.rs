@@ -232,6 +232,8 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_page_heading_is_its_opening_capitalised_lines() {
         assert_eq!(
@@ -256,8 +258,6 @@ mod tests {
         );
         assert_eq!(page_heading("\n\n\n\nSIGNATURE"), "");
     }
-
-    use super::*;
 
     fn spans_match(text: &str, chunks: &[NewChunk]) {
         for chunk in chunks {

@@ -37,6 +37,15 @@ pub const ANN_MIN_VECTORS: usize = 1_000;
 const ANN_RETRAIN_GROWTH: usize = 4;
 /// The index's name records how many vectors trained it (`vector_ivf_<n>`).
 const ANN_INDEX_PREFIX: &str = "vector_ivf_";
+/// The index's groups are trained on a random sample of about this many vectors. Training holds
+/// its sample in memory several times over, and lance's default sample (256 vectors a group)
+/// grows with the library: all of a 48,000-vector library, 112,000 vectors of a 192,000 one.
+/// k-means needs only a few dozen vectors a group.
+const ANN_TRAINING_VECTORS: u32 = 8_192;
+/// Fewer vectors a group than this would leave the groups' centres noisy.
+const ANN_MIN_TRAINING_VECTORS_PER_GROUP: u32 = 32;
+/// lance's default: more is slower and no better.
+const ANN_MAX_TRAINING_VECTORS_PER_GROUP: u32 = 256;
 /// Segments the approximate index may reach before those added since training are merged: each
 /// one is searched on its own.
 const ANN_MAX_SEGMENTS: usize = 4;
@@ -73,6 +82,14 @@ fn schema(dimension: usize) -> SchemaRef {
             false,
         ),
     ]))
+}
+
+/// Vectors drawn per group to train an index of `groups` groups.
+fn training_vectors_per_group(groups: u32) -> u32 {
+    (ANN_TRAINING_VECTORS / groups.max(1)).clamp(
+        ANN_MIN_TRAINING_VECTORS_PER_GROUP,
+        ANN_MAX_TRAINING_VECTORS_PER_GROUP,
+    )
 }
 
 fn id_list(ids: &[i64]) -> String {
@@ -334,7 +351,8 @@ impl VectorIndex {
         let groups = (vectors as f64).sqrt().round().max(1.0) as u32;
         let index = IvfFlatIndexBuilder::default()
             .distance_type(DistanceType::Cosine)
-            .num_partitions(groups);
+            .num_partitions(groups)
+            .sample_rate(training_vectors_per_group(groups));
         self.table
             .create_index(&["vector"], Index::IvfFlat(index))
             .name(format!("{ANN_INDEX_PREFIX}{vectors}"))
@@ -403,6 +421,25 @@ mod tests {
                 (i as i64, (i / 100) as i64, v)
             })
             .collect()
+    }
+
+    #[test]
+    fn training_samples_stay_small_as_the_library_grows() {
+        // Groups are about √n: a 24,000-vector library trains 155 groups, 192,000 vectors 438.
+        for groups in [155u32, 219, 438, 1_000] {
+            let per_group = training_vectors_per_group(groups);
+            assert!(per_group >= ANN_MIN_TRAINING_VECTORS_PER_GROUP);
+            assert!(groups * per_group <= ANN_TRAINING_VECTORS.max(groups * 32));
+        }
+        // Small indexes keep lance's 256 vectors a group.
+        assert_eq!(
+            training_vectors_per_group(10),
+            ANN_MAX_TRAINING_VECTORS_PER_GROUP
+        );
+        assert_eq!(
+            training_vectors_per_group(0),
+            ANN_MAX_TRAINING_VECTORS_PER_GROUP
+        );
     }
 
     #[tokio::test]

@@ -680,7 +680,13 @@ impl LanguageModel {
         // The deterministic sampler replaces all sampling settings (the length limit too), so
         // the limit is set after it.
         request = if params.temperature <= 0.0 {
-            request.set_deterministic_sampler()
+            // mistral.rs turns the deterministic sampler's "no temperature" into temperature
+            // 1.0: a softmax over the whole vocabulary and a weighted draw among the one token
+            // left by top-k 1, every step (≈ 3.6 % of decoding time in a profile). An explicit
+            // 0 makes its sampler take the argmax directly; the token is the same.
+            request
+                .set_deterministic_sampler()
+                .set_sampler_temperature(0.0)
         } else {
             request.set_sampler_temperature(params.temperature)
         };

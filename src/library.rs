@@ -68,7 +68,8 @@ impl LibraryPaths {
 /// before are rebuilt from the catalog on their next open for writing.
 /// 2: passages under their document title (`INDEXED_TEXT`).
 /// 3: and under the headings their page opens with.
-const KEYWORD_INDEX_FORMAT: &str = "3";
+/// 4: figures in a field of their own (`index::tokenizer::Figures`).
+const KEYWORD_INDEX_FORMAT: &str = "4";
 const KEYWORD_INDEX_FORMAT_KEY: &str = "keyword_index_format";
 
 /// What a repair on open found and fixed (all zero on a clean library).

@@ -17,7 +17,7 @@ use tantivy::{
     Term, TERMINATED,
 };
 
-use super::tokenizer::{text_analyzer, TEXT_ANALYZER};
+use super::tokenizer::{figures_analyzer, text_analyzer, FIGURES_ANALYZER, TEXT_ANALYZER};
 use crate::error::{Error, Result};
 
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
@@ -37,6 +37,9 @@ struct Fields {
     chunk_id: Field,
     document_id: Field,
     text: Field,
+    /// The passage's figures (see `tokenizer::Figures`); `None` in an index written before
+    /// they had a field of their own, until it is rebuilt.
+    figures: Option<Field>,
 }
 
 pub struct KeywordIndex {
@@ -62,20 +65,35 @@ fn schema() -> (Schema, Fields) {
     let id_options = NumericOptions::default().set_indexed().set_fast();
     let chunk_id = builder.add_u64_field("chunk_id", id_options.clone());
     let document_id = builder.add_u64_field("document_id", id_options);
-    let text_options = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TEXT_ANALYZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
-    let text = builder.add_text_field("text", text_options);
+    let analysed_by = |analyzer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analyzer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let text = builder.add_text_field("text", analysed_by(TEXT_ANALYZER));
+    let figures = builder.add_text_field("figures", analysed_by(FIGURES_ANALYZER));
     (
         builder.build(),
         Fields {
             chunk_id,
             document_id,
             text,
+            figures: Some(figures),
         },
     )
+}
+
+/// The fields of an index as it was written (an older one may lack the figures field).
+fn fields_of(schema: &Schema) -> Result<Fields> {
+    let field = |name: &str| schema.get_field(name).map_err(Error::KeywordIndex);
+    Ok(Fields {
+        chunk_id: field("chunk_id")?,
+        document_id: field("document_id")?,
+        text: field("text")?,
+        figures: schema.get_field("figures").ok(),
+    })
 }
 
 fn id_term(field: Field, id: i64) -> Term {
@@ -87,11 +105,34 @@ impl KeywordIndex {
     /// sees what writers have committed.
     pub fn open(dir: &Path, writable: bool) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let (schema, fields) = schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir)
-            .map_err(|e| Error::KeywordIndex(tantivy::TantivyError::from(e)))?;
-        let index = Index::open_or_create(directory, schema)?;
+        let (schema, current) = schema();
+        let open_dir = || {
+            tantivy::directory::MmapDirectory::open(dir)
+                .map_err(|e| Error::KeywordIndex(tantivy::TantivyError::from(e)))
+        };
+        let mut index = Index::open_or_create(open_dir()?, schema.clone());
+        // An index of an older schema is derived data: a writer starts it afresh (the
+        // library's repair then refills it from the catalog); a reader searches it as it is.
+        if index.is_err() && writable {
+            if let Ok(old) = Index::open(open_dir()?) {
+                drop(old);
+                std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                index = Index::open_or_create(open_dir()?, schema);
+            }
+        } else if index.is_err() {
+            index = Index::open(open_dir()?);
+        }
+        let index = index?;
+        let fields = if writable {
+            current
+        } else {
+            fields_of(&index.schema())?
+        };
         index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
+        index
+            .tokenizers()
+            .register(FIGURES_ANALYZER, figures_analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -131,6 +172,9 @@ impl KeywordIndex {
             doc.add_u64(fields.chunk_id, *chunk_id as u64);
             doc.add_u64(fields.document_id, document_id as u64);
             doc.add_text(fields.text, text);
+            if let Some(figures) = fields.figures {
+                doc.add_text(figures, text);
+            }
             writer.add_document(doc)?;
         }
         writer.commit()?;
@@ -169,7 +213,8 @@ impl KeywordIndex {
         }
         self.reader.reload()?;
         let searcher = self.reader.searcher();
-        let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
+        let fields = std::iter::once(self.fields.text).chain(self.fields.figures);
+        let parser = QueryParser::for_index(&self.index, fields.collect());
         // Users type questions, not query syntax: take what parses and ignore the rest.
         let (parsed, _errors) = parser.parse_query_lenient(&sanitize_query(query));
         let pairs = self.successive_word_pairs(query)?;
@@ -517,6 +562,64 @@ mod tests {
         assert_eq!(index.copy_candidates(&own, 1, 1)?.len(), 1);
         // Nothing else repeats the legal passage; it is not a copy of the certification.
         assert!(index.copy_candidates(others[0], 1, 10)?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn figures_are_found_in_their_own_field() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))?;
+        let mut index = KeywordIndex::open(dir.path(), true)?;
+        let passage = |id: i64, text: &str| (id, 1, text.to_string());
+        index.replace_document(
+            1,
+            &[
+                passage(10, "Net sales: iPhone $ 39,669 $ 40,665; Mac 6,840 7,382"),
+                passage(11, "Net sales of iPhone decreased in fiscal 2023"),
+            ],
+        )?;
+        let ids = |hits: Vec<KeywordHit>| hits.iter().map(|h| h.chunk_id).collect::<Vec<_>>();
+        assert_eq!(ids(index.search("39,669", 10, &[])?), vec![10]);
+        assert_eq!(
+            ids(index.search("iPhone 2023", 10, &[])?).first(),
+            Some(&11)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_index_of_the_schema_before_figures_is_searched_then_rebuilt() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))?;
+        {
+            let mut builder = Schema::builder();
+            let id_options = NumericOptions::default().set_indexed().set_fast();
+            let chunk_id = builder.add_u64_field("chunk_id", id_options.clone());
+            let document_id = builder.add_u64_field("document_id", id_options);
+            let text_options = TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TEXT_ANALYZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            );
+            let text = builder.add_text_field("text", text_options);
+            let directory = tantivy::directory::MmapDirectory::open(dir.path())
+                .map_err(|e| Error::KeywordIndex(tantivy::TantivyError::from(e)))?;
+            let index = Index::create(directory, builder.build(), Default::default())?;
+            index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
+            let mut writer: IndexWriter = index.writer(WRITER_MEMORY)?;
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(chunk_id, 7);
+            doc.add_u64(document_id, 1);
+            doc.add_text(text, "Gross margin rose");
+            writer.add_document(doc)?;
+            writer.commit()?;
+        }
+        let reader = KeywordIndex::open(dir.path(), false)?;
+        let hits = reader.search("gross margin", 10, &[])?;
+        assert_eq!(hits.iter().map(|h| h.chunk_id).collect::<Vec<_>>(), vec![7]);
+        drop(reader);
+        let mut writer = KeywordIndex::open(dir.path(), true)?;
+        assert_eq!(writer.len()?, 0, "a writer starts an old index afresh");
+        writer.replace_document(1, &[(8, 1, "Total $ 36,413".to_string())])?;
+        assert_eq!(writer.search("36,413", 10, &[])?.len(), 1);
         Ok(())
     }
 

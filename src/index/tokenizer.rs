@@ -11,18 +11,50 @@ use tantivy::tokenizer::{
 
 /// Name the analyzer is registered under in the index's tokenizer manager.
 pub const TEXT_ANALYZER: &str = "folio_text";
+/// Name of the analyzer of the figures field.
+pub const FIGURES_ANALYZER: &str = "folio_figures";
 
-/// Words, lower-cased and stemmed (English); CJK as bigrams.
+/// Words, lower-cased and stemmed (English); CJK as bigrams; years, but no other figures.
 pub fn text_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(WordsAndCjkBigrams)
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(Stemmer::new(Language::English))
-        .build()
+    TextAnalyzer::builder(WordsAndCjkBigrams {
+        figures: Figures::Leave,
+    })
+    .filter(RemoveLongFilter::limit(40))
+    .filter(LowerCaser)
+    .filter(Stemmer::new(Language::English))
+    .build()
 }
 
-#[derive(Clone, Copy, Default)]
-pub struct WordsAndCjkBigrams;
+/// The figures `text_analyzer` leaves out: runs of digits that are not years.
+pub fn figures_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(WordsAndCjkBigrams {
+        figures: Figures::Only,
+    })
+    .filter(RemoveLongFilter::limit(40))
+    .build()
+}
+
+/// What a tokenizer does with figures (runs of ASCII digits other than years). A table
+/// passage is mostly figures: counted among its words, they make it "long" for BM25, whose
+/// length normalisation then ranks the table below prose that repeats a question word
+/// (docugami-dev: the iPhone net sales row under prose about deferred revenue). So figures are
+/// indexed in a field of their own, where a search for "39,669" still finds them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Figures {
+    Leave,
+    Only,
+}
+
+/// A run of digits that is not a year (1900–2099): a figure, a part of one, a note number.
+fn is_figure(word: &str) -> bool {
+    let is_year = word.len() == 4 && (word.starts_with("19") || word.starts_with("20"));
+    word.bytes().all(|b| b.is_ascii_digit()) && !is_year
+}
+
+#[derive(Clone, Copy)]
+pub struct WordsAndCjkBigrams {
+    pub figures: Figures,
+}
 
 pub struct VecTokenStream {
     tokens: Vec<Token>,
@@ -79,7 +111,9 @@ impl Tokenizer for WordsAndCjkBigrams {
         let mut i = 0;
         while i < chars.len() {
             let (start, c) = chars[i];
-            if is_cjk(c) {
+            if is_cjk(c) && self.figures == Figures::Only {
+                i += 1;
+            } else if is_cjk(c) {
                 let mut j = i;
                 while j + 1 < chars.len() && is_cjk(chars[j + 1].1) {
                     j += 1;
@@ -100,7 +134,10 @@ impl Tokenizer for WordsAndCjkBigrams {
                 {
                     j += 1;
                 }
-                push(start, end_of(j), &mut tokens);
+                let figure = is_figure(&text[start..end_of(j)]);
+                if figure == (self.figures == Figures::Only) {
+                    push(start, end_of(j), &mut tokens);
+                }
                 i = j + 1;
             } else {
                 i += 1;
@@ -114,8 +151,7 @@ impl Tokenizer for WordsAndCjkBigrams {
 mod tests {
     use super::*;
 
-    fn tokens(text: &str) -> Vec<String> {
-        let mut analyzer = text_analyzer();
+    fn analysed(mut analyzer: TextAnalyzer, text: &str) -> Vec<String> {
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
         while let Some(token) = stream.next() {
@@ -124,18 +160,35 @@ mod tests {
         out
     }
 
+    fn tokens(text: &str) -> Vec<String> {
+        analysed(text_analyzer(), text)
+    }
+
     #[test]
     fn latin_words_are_lowercased_and_stemmed() {
         assert_eq!(
             tokens("Revenues grew, net-sales 4,255"),
-            vec!["revenu", "grew", "net", "sale", "4", "255"]
+            vec!["revenu", "grew", "net", "sale"]
+        );
+    }
+
+    #[test]
+    fn figures_go_to_their_own_field_and_years_stay_with_the_words() {
+        let text = "iPhone $ 39,669 in fiscal 2023 (Q3, Note 10); 字 12";
+        assert_eq!(
+            tokens(text),
+            vec!["iphon", "in", "fiscal", "2023", "q3", "note", "字"]
+        );
+        assert_eq!(
+            analysed(figures_analyzer(), text),
+            vec!["39", "669", "10", "12"]
         );
     }
 
     #[test]
     fn cjk_runs_become_bigrams_and_mixed_text_splits() {
         assert_eq!(tokens("安徽安利"), vec!["安徽", "徽安", "安利"]);
-        assert_eq!(tokens("版本3の"), vec!["版本", "3", "の"]);
+        assert_eq!(tokens("版本3の"), vec!["版本", "の"]);
         assert_eq!(tokens("字"), vec!["字"]);
     }
 }

@@ -477,11 +477,25 @@ fn sanitize_query(query: &str) -> String {
 mod tests {
     use super::*;
 
+    fn temp_dir() -> Result<tempfile::TempDir> {
+        tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))
+    }
+
+    /// A writable index in a new temporary directory (kept alive by the returned guard).
+    fn index_in_temp_dir() -> Result<(tempfile::TempDir, KeywordIndex)> {
+        let dir = temp_dir()?;
+        let index = KeywordIndex::open(dir.path(), true)?;
+        Ok((dir, index))
+    }
+
+    /// A passage on page 1.
+    fn passage(id: i64, text: &str) -> (i64, i64, String) {
+        (id, 1, text.to_string())
+    }
+
     #[test]
     fn coverage_counts_passages_per_document_for_each_query_word() -> Result<()> {
-        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))?;
-        let mut index = KeywordIndex::open(dir.path(), true)?;
-        let passage = |id: i64, text: &str| (id, 1, text.to_string());
+        let (_dir, mut index) = index_in_temp_dir()?;
         index.replace_document(
             1,
             &[
@@ -502,9 +516,7 @@ mod tests {
 
     #[test]
     fn passages_with_the_questions_words_side_by_side_rank_first() -> Result<()> {
-        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))?;
-        let mut index = KeywordIndex::open(dir.path(), true)?;
-        let passage = |id: i64, text: &str| (id, 1, text.to_string());
+        let (_dir, mut index) = index_in_temp_dir()?;
         // The same words, the same length: only their order tells the passages apart.
         index.replace_document(1, &[passage(10, "expense of debt; interest of travel")])?;
         index.replace_document(2, &[passage(20, "travel expense; debt interest of")])?;
@@ -522,8 +534,7 @@ mod tests {
 
     #[test]
     fn near_copies_are_found_in_other_documents() -> Result<()> {
-        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))?;
-        let mut index = KeywordIndex::open(dir.path(), true)?;
+        let (_dir, mut index) = index_in_temp_dir()?;
         let certification = |name: &str, company: &str, date: &str| {
             format!(
                 "I, {name}, certify that: 1. I have reviewed this quarterly report on Form 10-Q \
@@ -567,9 +578,7 @@ mod tests {
 
     #[test]
     fn figures_are_found_in_their_own_field() -> Result<()> {
-        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))?;
-        let mut index = KeywordIndex::open(dir.path(), true)?;
-        let passage = |id: i64, text: &str| (id, 1, text.to_string());
+        let (_dir, mut index) = index_in_temp_dir()?;
         index.replace_document(
             1,
             &[
@@ -588,7 +597,7 @@ mod tests {
 
     #[test]
     fn an_index_of_the_schema_before_figures_is_searched_then_rebuilt() -> Result<()> {
-        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tempdir"), e))?;
+        let dir = temp_dir()?;
         {
             let mut builder = Schema::builder();
             let id_options = NumericOptions::default().set_indexed().set_fast();

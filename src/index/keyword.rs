@@ -60,29 +60,28 @@ pub struct KeywordHit {
     pub score: f32,
 }
 
-fn schema() -> (Schema, Fields) {
+/// A text field analysed by `analyzer`, with positions for phrase queries.
+fn analysed_by(analyzer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(analyzer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    )
+}
+
+fn schema() -> Schema {
     let mut builder = Schema::builder();
     let id_options = NumericOptions::default().set_indexed().set_fast();
-    let chunk_id = builder.add_u64_field("chunk_id", id_options.clone());
-    let document_id = builder.add_u64_field("document_id", id_options);
-    let analysed_by = |analyzer: &str| {
-        TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(analyzer)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        )
-    };
-    let text = builder.add_text_field("text", analysed_by(TEXT_ANALYZER));
-    let figures = builder.add_text_field("figures", analysed_by(FIGURES_ANALYZER));
-    (
-        builder.build(),
-        Fields {
-            chunk_id,
-            document_id,
-            text,
-            figures: Some(figures),
-        },
-    )
+    builder.add_u64_field("chunk_id", id_options.clone());
+    builder.add_u64_field("document_id", id_options);
+    builder.add_text_field("text", analysed_by(TEXT_ANALYZER));
+    builder.add_text_field("figures", analysed_by(FIGURES_ANALYZER));
+    builder.build()
+}
+
+fn mmap_dir(dir: &Path) -> Result<tantivy::directory::MmapDirectory> {
+    tantivy::directory::MmapDirectory::open(dir)
+        .map_err(|e| Error::KeywordIndex(tantivy::TantivyError::from(e)))
 }
 
 /// The fields of an index as it was written (an older one may lack the figures field).
@@ -105,30 +104,19 @@ impl KeywordIndex {
     /// sees what writers have committed.
     pub fn open(dir: &Path, writable: bool) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let (schema, current) = schema();
-        let open_dir = || {
-            tantivy::directory::MmapDirectory::open(dir)
-                .map_err(|e| Error::KeywordIndex(tantivy::TantivyError::from(e)))
-        };
-        let mut index = Index::open_or_create(open_dir()?, schema.clone());
-        // An index of an older schema is derived data: a writer starts it afresh (the
-        // library's repair then refills it from the catalog); a reader searches it as it is.
-        if index.is_err() && writable {
-            if let Ok(old) = Index::open(open_dir()?) {
-                drop(old);
+        let index = match Index::open_or_create(mmap_dir(dir)?, schema()) {
+            Ok(index) => index,
+            // An index of an older schema is derived data: a writer starts it afresh (the
+            // library's repair then refills it from the catalog); a reader searches it as it is.
+            Err(_) if writable && mmap_dir(dir).is_ok_and(|d| Index::open(d).is_ok()) => {
                 std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-                index = Index::open_or_create(open_dir()?, schema);
+                Index::open_or_create(mmap_dir(dir)?, schema())?
             }
-        } else if index.is_err() {
-            index = Index::open(open_dir()?);
-        }
-        let index = index?;
-        let fields = if writable {
-            current
-        } else {
-            fields_of(&index.schema())?
+            Err(_) if !writable => Index::open(mmap_dir(dir)?)?,
+            Err(e) => return Err(e.into()),
         };
+        let fields = fields_of(&index.schema())?;
         index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
         index
             .tokenizers()
@@ -603,15 +591,8 @@ mod tests {
             let id_options = NumericOptions::default().set_indexed().set_fast();
             let chunk_id = builder.add_u64_field("chunk_id", id_options.clone());
             let document_id = builder.add_u64_field("document_id", id_options);
-            let text_options = TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(TEXT_ANALYZER)
-                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-            );
-            let text = builder.add_text_field("text", text_options);
-            let directory = tantivy::directory::MmapDirectory::open(dir.path())
-                .map_err(|e| Error::KeywordIndex(tantivy::TantivyError::from(e)))?;
-            let index = Index::create(directory, builder.build(), Default::default())?;
+            let text = builder.add_text_field("text", analysed_by(TEXT_ANALYZER));
+            let index = Index::create(mmap_dir(dir.path())?, builder.build(), Default::default())?;
             index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
             let mut writer: IndexWriter = index.writer(WRITER_MEMORY)?;
             let mut doc = TantivyDocument::default();
